@@ -84,9 +84,9 @@ type CoreModule struct {
 type CoreInstance struct {
 	Offset int
 	// Module is the core module index to instantiate, or nil for inline exports.
-	Module *uint32
-	Args   []CoreInstantiateArg // with Module
-	Exports []CoreInlineExport  // without Module
+	Module  *uint32
+	Args    []CoreInstantiateArg // with Module
+	Exports []CoreInlineExport   // without Module
 }
 
 // CoreInstantiateArg is (with Name (instance Instance)).
