@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Builds every guest component wbox ships or tests with into build/components/.
+#
+#   components/build.sh            # needs: npm ci (jco), clang+lld+wasi-libc, go
+#
+# Builds are cached by content: each component's key is a sha256 over its
+# sources, the WIT, this script and the toolchain versions; outputs live in
+# ${WBOX_BUILD_CACHE:-$HOME/.cache/wbox/components}/<key>.wasm and a hit is a
+# copy. Every fresh build is validated (jco transpile validates the whole
+# component; jco wit must show the exported interface) before it is cached.
+# Tool output is kept quiet unless a step fails; any failure exits non-zero.
+set -euo pipefail
+shopt -s inherit_errexit # errors inside $(...) abort too (cache keys)
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=$root/build/components
+cache=${WBOX_BUILD_CACHE:-$HOME/.cache/wbox/components}
+jco=$root/node_modules/.bin/jco
+wit=$root/components/echo/wit
+mkdir -p "$out" "$cache"
+
+# Fresh CI machines may not have Go on PATH.
+command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
+
+[[ -x $jco ]] || { echo "build.sh: $jco missing: run 'npm ci' first" >&2; exit 1; }
+# jco 1.35.0 cannot read any --wit path without this (see the file).
+export NODE_OPTIONS="--import=$root/components/internal/jco-preopens.mjs${NODE_OPTIONS:+ $NODE_OPTIONS}"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# tool NAME: the toolchain identity that goes into cache keys.
+tool() {
+  case $1 in
+    clang) clang --version | head -1; wasm-ld --version
+      dpkg-query -W wasi-libc libclang-rt-14-dev-wasm32 2>/dev/null || true ;;
+    go) go version ;;
+    # package-lock pins jco and componentize-js (and everything they bundle).
+    jco) node --version; sha256sum <"$root/package-lock.json" ;;
+  esac
+}
+
+# key TOOLS... -- FILES...: sha256 over tool versions, then each file's
+# repo-relative name and content (names too, so a rename is a change).
+key() {
+  {
+    while [[ $1 != -- ]]; do printf 'tool %s\n' "$1"; tool "$1"; shift; done
+    shift
+    cat "$root/components/build.sh"
+    for f in "$@"; do printf '\nfile %s %s\n' "${f#"$root"/}" "$(wc -c <"$f")"; cat "$f"; done
+  } | sha256sum | cut -d' ' -f1
+}
+
+# build NAME HINT KEY: ensures $out/NAME.wasm, running build_NAME into
+# $work/NAME/NAME.wasm on a cache miss.
+build() {
+  local name=$1 hint=$2 k=$3
+  local cached=$cache/$k.wasm dir=$work/$name
+  if [[ -f $cached ]]; then
+    cp "$cached" "$out/$name.wasm"
+    echo "cached $name"
+    return
+  fi
+  printf 'building %s (%s)... ' "$name" "$hint"
+  mkdir -p "$dir"
+  local start=$SECONDS
+  # Not `if ! (...)`: bash ignores errexit for everything inside a condition,
+  # so a failing step would not stop the ones after it.
+  local rc=0
+  set +e
+  (set -e; "build_${name//-/_}" "$dir"; validate "$dir/$name.wasm") >"$dir/log" 2>&1
+  rc=$?
+  set -e
+  if ((rc != 0)); then
+    echo FAILED
+    cat "$dir/log" >&2
+    echo "build.sh: building $name failed" >&2
+    exit 1
+  fi
+  # Write-then-rename so concurrent builds never see a partial cache entry.
+  cp "$dir/$name.wasm" "$cached.tmp.$$" && mv "$cached.tmp.$$" "$cached"
+  cp "$cached" "$out/$name.wasm"
+  echo "ok ($((SECONDS - start))s, $(wc -c <"$cached") bytes)"
+}
+
+# validate COMPONENT: must be a valid component exporting the echo interface.
+# `jco parse`/`wit`/`print` do not validate; `jco transpile` does.
+validate() {
+  "$jco" transpile -q --no-typescript "$1" -o "$1.transpiled"
+  "$jco" wit "$1" | tee "$1.wit"
+  grep -q 'export wbox:echo/echo@0.1.0;' "$1.wit" || { echo "$1: wbox:echo/echo@0.1.0 not exported" >&2; return 1; }
+}
+
+# Core module + WIT -> component (no WASI imports expected).
+componentize_core() { # core.wasm out.wasm [jco new flags]
+  "$jco" embed --wit "$wit" -n echo-box "$1" -o "$1.embed"
+  "$jco" new "$1.embed" -o "$2" "${@:3}"
+}
+
+build_echo_c() {
+  # Reactor: no main, _initialize runs constructors; -Oz -s keeps it ~16 KB.
+  clang --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -Oz -s -Wall -Wextra -Werror \
+    -o "$1/core.wasm" "$root/components/echo/c/echo.c"
+  componentize_core "$1/core.wasm" "$1/echo-c.wasm"
+}
+
+build_echo_wat() {
+  "$jco" parse "$root/components/echo/wat/echo.wat" -o "$1/echo-wat.wasm"
+}
+
+build_echo_go() {
+  # GOWORK=off: the component is its own module, never part of a workspace.
+  (cd "$root/components/echo/go" &&
+    GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOWORK=off GOFLAGS=-trimpath \
+      go build -buildmode=c-shared -ldflags='-s -w' -o "$1/core.wasm" .)
+  # Go's runtime imports wasi_snapshot_preview1; the reactor adapter maps it
+  # to WASI 0.2 (Go exports cabi_realloc_adapter for the adapter's state).
+  componentize_core "$1/core.wasm" "$1/echo-go.wasm" --wasi-reactor
+}
+
+build_echo_js() {
+  # QuickJS backend, sync ABI, WASI stubbed: no WASI imports at all.
+  # componentize needs absolute paths.
+  "$jco" componentize "$root/components/echo/js/echo.js" --wit "$wit" -n echo-box \
+    --backend quickjs --backend-qjs-disable-async --backend-qjs-stub-wasi \
+    -o "$1/echo-js.wasm"
+}
+
+# Keys are computed in assignments so that a failing toolchain probe aborts.
+c=$root/components/echo
+k=$(key clang jco -- "$c/c/echo.c" "$wit/echo.wit")
+build echo-c "clang, ~4s" "$k"
+k=$(key jco -- "$c/wat/echo.wat")
+build echo-wat "jco parse, ~3s" "$k"
+k=$(key go jco -- "$c/go/go.mod" "$c"/go/*.go "$wit/echo.wit")
+build echo-go "go, ~10s cold" "$k"
+k=$(key jco -- "$c/js/echo.js" "$wit/echo.wit")
+build echo-js "componentize-js quickjs, ~5s" "$k"
