@@ -1,0 +1,306 @@
+package wasmhost
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/wbox-dev/wbox/wasmhost/internal/binary"
+)
+
+func (s *scope) defineCoreInstance(ctx context.Context, d *binary.CoreInstance) error {
+	if d.Module == nil {
+		ci := &coreInstance{exports: map[string]coreExport{}}
+		for _, e := range d.Exports {
+			item, err := s.coreIndex(e.Item)
+			if err != nil {
+				return fmt.Errorf("inline export %q: %w", e.Name, err)
+			}
+			if _, dup := ci.exports[e.Name]; !dup {
+				ci.order = append(ci.order, e.Name)
+			}
+			ci.exports[e.Name] = coreExport{sort: e.Item.Sort, item: item}
+		}
+		s.coreInstances = append(s.coreInstances, ci)
+		return nil
+	}
+	if int(*d.Module) >= len(s.coreModules) {
+		return fmt.Errorf("core module index %d out of range (%d defined)", *d.Module, len(s.coreModules))
+	}
+	if s.dry {
+		s.coreInstances = append(s.coreInstances, &coreInstance{})
+		return nil
+	}
+	cm := s.tree.c.modules[s.coreModules[*d.Module]]
+	if cm == nil {
+		return fmt.Errorf("core module %d was not compiled", *d.Module)
+	}
+	args := map[string]api.Module{}
+	for _, a := range d.Args {
+		if int(a.Instance) >= len(s.coreInstances) {
+			return fmt.Errorf("argument %q: core instance index %d out of range", a.Name, a.Instance)
+		}
+		m, err := s.link(ctx, s.coreInstances[a.Instance])
+		if err != nil {
+			return fmt.Errorf("argument %q: %w", a.Name, err)
+		}
+		args[a.Name] = m
+	}
+	for _, imp := range importModules(cm) {
+		if _, ok := args[imp]; !ok {
+			return fmt.Errorf("core module %d imports from %q, which is not among its arguments", *d.Module, imp)
+		}
+	}
+	mod, err := s.instantiateCore(ctx, cm, args)
+	if err != nil {
+		return fmt.Errorf("instantiate core module %d: %w", *d.Module, err)
+	}
+	s.coreInstances = append(s.coreInstances, &coreInstance{mod: mod})
+	return nil
+}
+
+func importModules(cm wazero.CompiledModule) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(m string) {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	for _, f := range cm.ImportedFunctions() {
+		m, _, _ := f.Import()
+		add(m)
+	}
+	for _, mem := range cm.ImportedMemories() {
+		m, _, _ := mem.Import()
+		add(m)
+	}
+	return out
+}
+
+// instantiateCore instantiates a compiled module whose imports resolve by
+// module name to args. Modules stay anonymous so that any number of
+// instances coexist in one wazero runtime.
+func (s *scope) instantiateCore(ctx context.Context, cm wazero.CompiledModule, args map[string]api.Module) (api.Module, error) {
+	rctx := experimental.WithImportResolver(ctx, func(name string) api.Module { return args[name] })
+	mod, err := s.tree.c.rt.rt.InstantiateModule(rctx, cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err != nil {
+		return nil, err
+	}
+	s.tree.closers = append(s.tree.closers, mod.Close)
+	return mod, nil
+}
+
+// link returns a core instance as a wazero module, building one for a bundle
+// of inline exports on first use.
+func (s *scope) link(ctx context.Context, ci *coreInstance) (api.Module, error) {
+	if ci.mod != nil {
+		return ci.mod, nil
+	}
+	if ci.linked != nil {
+		return ci.linked, nil
+	}
+	names := append([]string(nil), ci.order...)
+	sort.Strings(names)
+	// Go functions live in one host module; everything else is imported
+	// from the module instance that defines it.
+	var hostFns []*hostCore
+	var hostNames []string
+	mods := map[api.Module]string{}
+	args := map[string]api.Module{}
+	var items []reexportItem
+	for _, n := range names {
+		e := ci.exports[n]
+		it := reexportItem{export: n, field: e.item.name}
+		if e.item.host != nil {
+			it.module = "h"
+			it.field = "f" + strconv.Itoa(len(hostFns))
+			it.params, it.results = e.item.host.params, e.item.host.results
+			hostFns = append(hostFns, e.item.host)
+			hostNames = append(hostNames, it.field)
+			items = append(items, it)
+			continue
+		}
+		m := e.item.mod
+		if _, ok := mods[m]; !ok {
+			mods[m] = "m" + strconv.Itoa(len(mods))
+			args[mods[m]] = m
+		}
+		it.module = mods[m]
+		switch e.sort {
+		case binary.SortCoreFunc:
+			fn := m.ExportedFunction(e.item.name)
+			if fn == nil {
+				return nil, fmt.Errorf("core func %q is not exported", e.item.name)
+			}
+			it.params, it.results = fn.Definition().ParamTypes(), fn.Definition().ResultTypes()
+		case binary.SortCoreTable:
+			it.kind = 1
+		case binary.SortCoreMemory:
+			it.kind = 2
+			mem := m.ExportedMemory(e.item.name)
+			if mem == nil {
+				return nil, fmt.Errorf("core memory %q is not exported", e.item.name)
+			}
+			it.memMin = mem.Definition().Min()
+			if max, ok := mem.Definition().Max(); ok {
+				it.memMax = &max
+			}
+		case binary.SortCoreGlobal:
+			it.kind = 3
+			g := m.ExportedGlobal(e.item.name)
+			if g == nil {
+				return nil, fmt.Errorf("core global %q is not exported", e.item.name)
+			}
+			it.global = g.Type()
+			_, it.mutable = g.(api.MutableGlobal)
+		default:
+			return nil, fmt.Errorf("%s %q cannot be exported by a core instance", e.sort, n)
+		}
+		items = append(items, it)
+	}
+	if len(hostFns) > 0 {
+		hm, err := s.hostModule(ctx, hostFns, hostNames)
+		if err != nil {
+			return nil, err
+		}
+		args["h"] = hm
+	}
+	cm, err := s.tree.c.rt.shape(ctx, encodeReexport(items))
+	if err != nil {
+		return nil, fmt.Errorf("link inline exports: %w", err)
+	}
+	mod, err := s.instantiateCore(ctx, cm, args)
+	if err != nil {
+		return nil, fmt.Errorf("link inline exports: %w", err)
+	}
+	ci.linked = mod
+	return mod, nil
+}
+
+// hostModule instantiates Go functions as an anonymous wazero host module.
+func (s *scope) hostModule(ctx context.Context, fns []*hostCore, names []string) (api.Module, error) {
+	b := s.tree.c.rt.rt.NewHostModuleBuilder("")
+	for i, f := range fns {
+		b.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).WithName(f.name).Export(names[i])
+	}
+	cm, err := b.Compile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.tree.closers = append(s.tree.closers, cm.Close)
+	mod, err := s.tree.c.rt.rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
+	if err != nil {
+		return nil, err
+	}
+	s.tree.closers = append(s.tree.closers, mod.Close)
+	return mod, nil
+}
+
+// coreIndex returns the core item a core sort index names.
+func (s *scope) coreIndex(si binary.SortIdx) (coreItem, error) {
+	var space []coreItem
+	switch si.Sort {
+	case binary.SortCoreFunc:
+		space = s.coreFuncs
+	case binary.SortCoreTable:
+		space = s.coreTables
+	case binary.SortCoreMemory:
+		space = s.coreMems
+	case binary.SortCoreGlobal:
+		space = s.coreGlobals
+	default:
+		return coreItem{}, fmt.Errorf("a %s cannot be exported inline", si.Sort)
+	}
+	if int(si.Index) >= len(space) {
+		return coreItem{}, fmt.Errorf("%s index %d out of range (%d defined)", si.Sort, si.Index, len(space))
+	}
+	return space[si.Index], nil
+}
+
+func (s *scope) pushCore(sort binary.Sort, it coreItem) {
+	switch sort {
+	case binary.SortCoreFunc:
+		s.coreFuncs = append(s.coreFuncs, it)
+	case binary.SortCoreTable:
+		s.coreTables = append(s.coreTables, it)
+	case binary.SortCoreMemory:
+		s.coreMems = append(s.coreMems, it)
+	case binary.SortCoreGlobal:
+		s.coreGlobals = append(s.coreGlobals, it)
+	}
+}
+
+func (s *scope) aliasCoreExport(d *binary.Alias) error {
+	if int(d.Instance) >= len(s.coreInstances) {
+		return fmt.Errorf("core instance index %d out of range (%d defined)", d.Instance, len(s.coreInstances))
+	}
+	ci := s.coreInstances[d.Instance]
+	switch d.Sort {
+	case binary.SortCoreFunc, binary.SortCoreTable, binary.SortCoreMemory, binary.SortCoreGlobal:
+	default:
+		return fmt.Errorf("alias of a core %s export is not supported", d.Sort)
+	}
+	if s.dry {
+		s.pushCore(d.Sort, coreItem{name: d.Name})
+		return nil
+	}
+	if ci.mod == nil {
+		e, ok := ci.exports[d.Name]
+		if !ok {
+			return fmt.Errorf("core instance %d has no export %q", d.Instance, d.Name)
+		}
+		if e.sort != d.Sort {
+			return fmt.Errorf("export %q of core instance %d is a %s, not a %s", d.Name, d.Instance, e.sort, d.Sort)
+		}
+		s.pushCore(d.Sort, e.item)
+		return nil
+	}
+	ok := true
+	switch d.Sort {
+	case binary.SortCoreFunc:
+		ok = ci.mod.ExportedFunction(d.Name) != nil
+	case binary.SortCoreMemory:
+		ok = ci.mod.ExportedMemory(d.Name) != nil
+	case binary.SortCoreGlobal:
+		ok = ci.mod.ExportedGlobal(d.Name) != nil
+	}
+	if !ok {
+		return fmt.Errorf("core instance %d exports no %s %q", d.Instance, d.Sort, d.Name)
+	}
+	s.pushCore(d.Sort, coreItem{mod: ci.mod, name: d.Name})
+	return nil
+}
+
+// coreFunc returns a callable core function, instantiating a Go-defined one
+// on its own when a canonical definition calls it directly.
+func (s *scope) coreFunc(idx uint32) (api.Function, error) {
+	if int(idx) >= len(s.coreFuncs) {
+		return nil, fmt.Errorf("core func index %d out of range (%d defined)", idx, len(s.coreFuncs))
+	}
+	it := s.coreFuncs[idx]
+	if it.host != nil {
+		m, err := s.hostModule(context.Background(), []*hostCore{it.host}, []string{"f"})
+		if err != nil {
+			return nil, err
+		}
+		return m.ExportedFunction("f"), nil
+	}
+	return it.mod.ExportedFunction(it.name), nil
+}
+
+func (s *scope) coreMemory(idx uint32) (api.Memory, error) {
+	if int(idx) >= len(s.coreMems) {
+		return nil, fmt.Errorf("core memory index %d out of range (%d defined)", idx, len(s.coreMems))
+	}
+	it := s.coreMems[idx]
+	if it.mod == nil {
+		return nil, fmt.Errorf("core memory index %d is not a memory", idx)
+	}
+	return it.mod.ExportedMemory(it.name), nil
+}

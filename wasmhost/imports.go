@@ -1,0 +1,231 @@
+package wasmhost
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/wbox-dev/wbox/wasmhost/value"
+)
+
+// HostFunc implements an imported component function in Go. Arguments and
+// results use the Go representation described in package value. An error
+// fails the guest's call: it traps the calling instance.
+type HostFunc func(ctx context.Context, args []any) ([]any, error)
+
+// ResourceDtor is called when the guest drops its last owning handle to a
+// host resource, with the representation the host chose for it.
+type ResourceDtor func(ctx context.Context, rep uint32)
+
+// Imports is the set of host definitions a component may import. Interface
+// names are matched with semver rules: a component importing
+// wasi:io/streams@0.2.12 is served by a host instance registered as
+// wasi:io/streams@0.2.0 (and the other way around), the highest compatible
+// version winning.
+type Imports struct {
+	instances map[string]*HostInstance
+	funcs     map[string]*hostFunc
+	resources map[*value.ResourceType]ResourceDtor
+}
+
+// NewImports returns an empty set of host definitions.
+func NewImports() *Imports {
+	return &Imports{
+		instances: map[string]*HostInstance{},
+		funcs:     map[string]*hostFunc{},
+		resources: map[*value.ResourceType]ResourceDtor{},
+	}
+}
+
+// HostInstance is a host implementation of an imported interface.
+type HostInstance struct {
+	imports   *Imports
+	name      string
+	funcs     map[string]*hostFunc
+	resources map[string]*value.ResourceType
+}
+
+type hostFunc struct {
+	name string
+	typ  *value.FuncType // nil: accept the type the component declares
+	fn   HostFunc
+}
+
+// Instance returns the host instance for an interface name such as
+// "wasi:io/streams@0.2.0", creating it on first use.
+func (im *Imports) Instance(name string) *HostInstance {
+	if hi, ok := im.instances[name]; ok {
+		return hi
+	}
+	hi := &HostInstance{imports: im, name: name, funcs: map[string]*hostFunc{}, resources: map[string]*value.ResourceType{}}
+	im.instances[name] = hi
+	return hi
+}
+
+// Func defines a top-level imported function (a world-level import).
+func (im *Imports) Func(name string, fn HostFunc) { im.funcs[name] = &hostFunc{name: name, fn: fn} }
+
+// Func defines a function of the interface. The component's declared type is
+// trusted; use TypedFunc to have it checked.
+func (hi *HostInstance) Func(name string, fn HostFunc) *HostInstance {
+	hi.funcs[name] = &hostFunc{name: name, fn: fn}
+	return hi
+}
+
+// TypedFunc defines a function whose type must equal the one the component
+// imports; instantiation fails with both types named otherwise.
+func (hi *HostInstance) TypedFunc(name string, typ *value.FuncType, fn HostFunc) *HostInstance {
+	hi.funcs[name] = &hostFunc{name: name, typ: typ, fn: fn}
+	return hi
+}
+
+// Resource defines a resource type of the interface, implemented by the
+// host. The returned type identifies handles of it in Handle values.
+func (hi *HostInstance) Resource(name string, dtor ResourceDtor) *value.ResourceType {
+	if rt, ok := hi.resources[name]; ok {
+		return rt
+	}
+	rt := &value.ResourceType{Name: name, Interface: hi.name}
+	hi.resources[name] = rt
+	hi.imports.resources[rt] = dtor
+	return rt
+}
+
+// AliasResource makes an existing resource type visible in this interface
+// too, as WIT's `use` does (wasi:cli/stdout uses wasi:io/streams'
+// output-stream).
+func (hi *HostInstance) AliasResource(name string, rt *value.ResourceType) *HostInstance {
+	hi.resources[name] = rt
+	return hi
+}
+
+// Merge adds every definition of other into im (later definitions win).
+func (im *Imports) Merge(other *Imports) *Imports {
+	for n, hi := range other.instances {
+		dst := im.Instance(n)
+		for fn, f := range hi.funcs {
+			dst.funcs[fn] = f
+		}
+		for rn, rt := range hi.resources {
+			dst.resources[rn] = rt
+		}
+	}
+	for n, f := range other.funcs {
+		im.funcs[n] = f
+	}
+	for rt, d := range other.resources {
+		im.resources[rt] = d
+	}
+	return im
+}
+
+// lookup finds the host instance serving an imported interface name.
+func (im *Imports) lookup(name string) *HostInstance {
+	if hi, ok := im.instances[name]; ok {
+		return hi
+	}
+	base, ver, ok := splitVersion(name)
+	if !ok {
+		return nil
+	}
+	var best *HostInstance
+	var bestVer semver
+	for n, hi := range im.instances {
+		b, v, ok := splitVersion(n)
+		if !ok || b != base || !v.compatible(ver) {
+			continue
+		}
+		if best == nil || bestVer.less(v) {
+			best, bestVer = hi, v
+		}
+	}
+	return best
+}
+
+// Names returns the registered interface names, sorted.
+func (im *Imports) Names() []string {
+	var ns []string
+	for n := range im.instances {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
+
+type semver struct {
+	major, minor, patch int
+	pre                 string
+}
+
+func (a semver) less(b semver) bool {
+	if a.major != b.major {
+		return a.major < b.major
+	}
+	if a.minor != b.minor {
+		return a.minor < b.minor
+	}
+	if a.patch != b.patch {
+		return a.patch < b.patch
+	}
+	return a.pre != "" && (b.pre == "" || a.pre < b.pre)
+}
+
+// compatible follows Cargo's semver rule, which the component model uses for
+// interface versions: 1.x.y with 1.z.w; 0.x.y with 0.x.z; 0.0.x only itself.
+func (a semver) compatible(b semver) bool {
+	if a.pre != b.pre {
+		return false
+	}
+	if a.major != b.major {
+		return false
+	}
+	if a.major > 0 {
+		return true
+	}
+	if a.minor != b.minor {
+		return false
+	}
+	return a.minor > 0 || a.patch == b.patch
+}
+
+// SplitVersion splits "ns:pkg/iface@1.2.3" into "ns:pkg/iface" and 1.2.3.
+func splitVersion(name string) (string, semver, bool) {
+	at := strings.LastIndexByte(name, '@')
+	if at < 0 {
+		return name, semver{}, false
+	}
+	v, err := parseSemver(name[at+1:])
+	if err != nil {
+		return name, semver{}, false
+	}
+	return name[:at], v, true
+}
+
+func parseSemver(s string) (semver, error) {
+	var v semver
+	if i := strings.IndexAny(s, "-+"); i >= 0 {
+		if s[i] == '-' {
+			v.pre = s[i+1:]
+			if j := strings.IndexByte(v.pre, '+'); j >= 0 {
+				v.pre = v.pre[:j]
+			}
+		}
+		s = s[:i]
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return v, fmt.Errorf("version %q is not major.minor.patch", s)
+	}
+	var nums [3]int
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return v, fmt.Errorf("version %q: bad number %q", s, p)
+		}
+		nums[i] = n
+	}
+	v.major, v.minor, v.patch = nums[0], nums[1], nums[2]
+	return v, nil
+}
