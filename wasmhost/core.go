@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -48,11 +49,15 @@ func (s *scope) defineCoreInstance(ctx context.Context, d *binary.CoreInstance) 
 		if err != nil {
 			return fmt.Errorf("argument %q: %w", a.Name, err)
 		}
-		args[a.Name] = m
+		name := a.Name
+		if name == "" {
+			name = emptyModule
+		}
+		args[name] = m
 	}
 	for _, imp := range importModules(cm) {
 		if _, ok := args[imp]; !ok {
-			return fmt.Errorf("core module %d imports from %q, which is not among its arguments", *d.Module, imp)
+			return fmt.Errorf("core module %d imports from %q, which is not among its arguments", *d.Module, strings.TrimPrefix(imp, emptyModule))
 		}
 	}
 	mod, err := s.instantiateCore(ctx, cm, args)

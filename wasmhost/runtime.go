@@ -126,7 +126,12 @@ func (r *Runtime) Load(ctx context.Context, wasm []byte) (*Component, error) {
 			c.Close(ctx)
 			return nil, err
 		}
-		cm, err := r.rt.CompileModule(ctx, m.Bytes)
+		bin, err := renameEmptyImports(m.Bytes)
+		if err != nil {
+			c.Close(ctx)
+			return nil, fmt.Errorf("core module %d at offset %#x: %w", i, m.Offset, err)
+		}
+		cm, err := r.rt.CompileModule(ctx, bin)
 		if err != nil {
 			c.Close(ctx)
 			return nil, fmt.Errorf("core module %d at offset %#x: %w", i, m.Offset, err)
