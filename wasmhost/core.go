@@ -190,7 +190,8 @@ func (s *scope) link(ctx context.Context, ci *coreInstance) (api.Module, error) 
 
 // hostModule instantiates Go functions as an anonymous wazero host module.
 func (s *scope) hostModule(ctx context.Context, fns []*hostCore, names []string) (api.Module, error) {
-	b := s.tree.c.rt.rt.NewHostModuleBuilder("")
+	// Host modules need a name to compile; the instance stays anonymous.
+	b := s.tree.c.rt.rt.NewHostModuleBuilder("wbox-canon")
 	for i, f := range fns {
 		b.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).WithName(f.name).Export(names[i])
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/wbox-dev/wbox/wasmhost/internal/binary"
 )
 
@@ -60,6 +62,9 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	// Context cancellation must be able to stop a runaway guest.
 	rc = rc.WithCloseOnContextDone(true)
+	// Real toolchains emit these post-2.0 features: componentize-js's
+	// QuickJS build uses extended constant expressions, for one.
+	rc = rc.WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExtendedConst | experimental.CoreFeaturesTailCall)
 	if cfg.MemoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
