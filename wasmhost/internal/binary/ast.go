@@ -50,10 +50,13 @@ const (
 	SortType
 	SortComponent
 	SortInstance
+	// SortCoreTag is a core exception tag. It comes last so that the values
+	// above stay stable; use IsCore rather than comparing.
+	SortCoreTag
 )
 
 var sortNames = [...]string{"core func", "core table", "core memory", "core global", "core type",
-	"core module", "core instance", "func", "value", "type", "component", "instance"}
+	"core module", "core instance", "func", "value", "type", "component", "instance", "core tag"}
 
 func (s Sort) String() string {
 	if int(s) < len(sortNames) {
@@ -63,7 +66,7 @@ func (s Sort) String() string {
 }
 
 // IsCore reports whether s is a core sort.
-func (s Sort) IsCore() bool { return s <= SortCoreInstance }
+func (s Sort) IsCore() bool { return s <= SortCoreInstance || s == SortCoreTag }
 
 // SortIdx names an entry of an index space.
 type SortIdx struct {
@@ -145,8 +148,9 @@ type CoreExportDecl struct {
 }
 
 // CoreExternDesc is a core import description. Kind is 0 func (Type is the
-// type index), 1 table, 2 memory, 3 global; Raw holds the undecoded bytes of
-// table, memory and global descriptions (hosts do not need them).
+// type index), 1 table, 2 memory, 3 global, 4 tag (Type is the tag's function
+// type index); Raw holds the undecoded bytes of table, memory, global and tag
+// descriptions (hosts do not need them).
 type CoreExternDesc struct {
 	Kind byte
 	Type uint32
@@ -171,8 +175,23 @@ type InstantiateArg struct {
 
 // InlineExport exports an existing definition under Name.
 type InlineExport struct {
-	Name string
-	Item SortIdx
+	Name  string
+	Attrs NameAttrs
+	Item  SortIdx
+}
+
+// NameAttrs are the attributes an import or export name may carry (the
+// nameattributes 0x02 form of Binary.md). The zero value means none.
+type NameAttrs struct {
+	// Implements is the interface a plain-named instance import or export
+	// implements, as in (import "primary" (implements "wasi:keyvalue/store")).
+	// A host should resolve such an import by this interface.
+	Implements string
+	// VersionSuffix completes a canonicalized interface version
+	// ("wasi:http/types@0.2" + ".1"); only diagnostics use it.
+	VersionSuffix string
+	// ExternalID is an opaque identifier for tooling.
+	ExternalID string
 }
 
 // AliasKind says where an alias points.
@@ -276,14 +295,16 @@ type Decl struct {
 
 // ImportDecl declares an import in a component type.
 type ImportDecl struct {
-	Name string
-	Desc ExternDesc
+	Name  string
+	Attrs NameAttrs
+	Desc  ExternDesc
 }
 
 // ExportDecl declares an export in a component or instance type.
 type ExportDecl struct {
-	Name string
-	Desc ExternDesc
+	Name  string
+	Attrs NameAttrs
+	Desc  ExternDesc
 }
 
 // ExternKind is the kind of an extern description.
@@ -310,7 +331,9 @@ type ExternDesc struct {
 	ValueTyp ValType
 }
 
-// ResourceType is (resource (rep i32) (dtor Dtor)?).
+// ResourceType is (resource (rep i32) (dtor Dtor)?). Async and Callback come
+// from the 0x3e form (dtor async Dtor (callback Callback)?), which the spec
+// has since dropped but older encoders emitted.
 type ResourceType struct {
 	Rep      CoreValType
 	Dtor     *uint32 // core func index
@@ -334,6 +357,12 @@ const (
 
 // Canon is a canonical definition (section 8). Lift defines a component
 // func; every other kind defines a core func.
+//
+// The legacy opcode 0x07 (resource.drop async, since removed from the spec)
+// decodes as CanonResourceDrop with Opcode 0x07 and Options.Async set. For
+// CanonOther, operands that fit are kept best-effort: a stream or future type
+// index in Type, canonopts in Options, an async or cancellable flag in
+// Options.Async.
 type Canon struct {
 	Offset int
 	Kind   CanonKind
@@ -367,6 +396,11 @@ type CanonOptions struct {
 	PostReturn     *uint32 // core func index
 	Async          bool
 	Callback       *uint32
+	// CoreType is the (core-type t) option: the core function type index a
+	// lowered function must have. Hosts without it should reject it.
+	CoreType *uint32
+	// GC is the gc option: the GC variant of the canonical ABI.
+	GC bool
 }
 
 // Start is a start definition (section 9), a value-level feature.
@@ -381,6 +415,7 @@ type Start struct {
 type Import struct {
 	Offset int
 	Name   string
+	Attrs  NameAttrs
 	Desc   ExternDesc
 }
 
@@ -389,6 +424,7 @@ type Import struct {
 type Export struct {
 	Offset int
 	Name   string
+	Attrs  NameAttrs
 	Item   SortIdx
 	Desc   *ExternDesc
 }
