@@ -2,11 +2,9 @@ package wasmhost
 
 import (
 	"context"
-	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 
+	"github.com/wbox-dev/wbox/internal/semver"
 	"github.com/wbox-dev/wbox/wasmhost/value"
 )
 
@@ -126,18 +124,18 @@ func (im *Imports) lookup(name string) *HostInstance {
 	if hi, ok := im.instances[name]; ok {
 		return hi
 	}
-	base, ver, ok := splitVersion(name)
+	base, ver, ok := semver.Split(name)
 	if !ok {
 		return nil
 	}
 	var best *HostInstance
-	var bestVer semver
+	var bestVer semver.Version
 	for n, hi := range im.instances {
-		b, v, ok := splitVersion(n)
-		if !ok || b != base || !v.compatible(ver) {
+		b, v, ok := semver.Split(n)
+		if !ok || b != base || !v.Compatible(ver) {
 			continue
 		}
-		if best == nil || bestVer.less(v) {
+		if best == nil || bestVer.Less(v) {
 			best, bestVer = hi, v
 		}
 	}
@@ -152,80 +150,4 @@ func (im *Imports) Names() []string {
 	}
 	sort.Strings(ns)
 	return ns
-}
-
-type semver struct {
-	major, minor, patch int
-	pre                 string
-}
-
-func (a semver) less(b semver) bool {
-	if a.major != b.major {
-		return a.major < b.major
-	}
-	if a.minor != b.minor {
-		return a.minor < b.minor
-	}
-	if a.patch != b.patch {
-		return a.patch < b.patch
-	}
-	return a.pre != "" && (b.pre == "" || a.pre < b.pre)
-}
-
-// compatible follows Cargo's semver rule, which the component model uses for
-// interface versions: 1.x.y with 1.z.w; 0.x.y with 0.x.z; 0.0.x only itself.
-func (a semver) compatible(b semver) bool {
-	if a.pre != b.pre {
-		return false
-	}
-	if a.major != b.major {
-		return false
-	}
-	if a.major > 0 {
-		return true
-	}
-	if a.minor != b.minor {
-		return false
-	}
-	return a.minor > 0 || a.patch == b.patch
-}
-
-// SplitVersion splits "ns:pkg/iface@1.2.3" into "ns:pkg/iface" and 1.2.3.
-func splitVersion(name string) (string, semver, bool) {
-	at := strings.LastIndexByte(name, '@')
-	if at < 0 {
-		return name, semver{}, false
-	}
-	v, err := parseSemver(name[at+1:])
-	if err != nil {
-		return name, semver{}, false
-	}
-	return name[:at], v, true
-}
-
-func parseSemver(s string) (semver, error) {
-	var v semver
-	if i := strings.IndexAny(s, "-+"); i >= 0 {
-		if s[i] == '-' {
-			v.pre = s[i+1:]
-			if j := strings.IndexByte(v.pre, '+'); j >= 0 {
-				v.pre = v.pre[:j]
-			}
-		}
-		s = s[:i]
-	}
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return v, fmt.Errorf("version %q is not major.minor.patch", s)
-	}
-	var nums [3]int
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return v, fmt.Errorf("version %q: bad number %q", s, p)
-		}
-		nums[i] = n
-	}
-	v.major, v.minor, v.patch = nums[0], nums[1], nums[2]
-	return v, nil
 }

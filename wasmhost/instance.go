@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wbox-dev/wbox/internal/semver"
 	"github.com/wbox-dev/wbox/wasmhost/internal/binary"
 	"github.com/wbox-dev/wbox/wasmhost/value"
 )
@@ -146,12 +147,12 @@ func lookupExport(ci *compInstance, name string) (exportItem, bool) {
 	if x, ok := ci.exports[name]; ok {
 		return x, true
 	}
-	base, v, ok := splitVersion(name)
+	base, v, ok := semver.Split(name)
 	if !ok {
 		return exportItem{}, false
 	}
 	for _, n := range ci.order {
-		if b, w, ok := splitVersion(n); ok && b == base && w.compatible(v) {
+		if b, w, ok := semver.Split(n); ok && b == base && w.Compatible(v) {
 			return ci.exports[n], true
 		}
 	}
