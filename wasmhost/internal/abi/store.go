@@ -298,9 +298,9 @@ func (c *cx) storeList(l *layout, v any) (uint32, uint32, error) {
 
 // lowerOwn gives the guest a new own handle for the host's handle value.
 func (c *cx) lowerOwn(l *layout, v any) (uint32, error) {
-	h, ok := v.(value.Handle)
-	if !ok || h.Type != l.res {
-		return 0, badValue(l, v)
+	h, err := handleValue(l, v)
+	if err != nil {
+		return 0, err
 	}
 	if c.o.Handles == nil {
 		return 0, errNoHandles
@@ -312,9 +312,9 @@ func (c *cx) lowerOwn(l *layout, v any) (uint32, error) {
 // the resource, else a borrow handle that it must drop before the call
 // returns.
 func (c *cx) lowerBorrow(l *layout, v any) (uint32, error) {
-	h, ok := v.(value.Handle)
-	if !ok || h.Type != l.res {
-		return 0, badValue(l, v)
+	h, err := handleValue(l, v)
+	if err != nil {
+		return 0, err
 	}
 	if c.o.Owns != nil && c.o.Owns(l.res) {
 		return h.Rep, nil
@@ -332,4 +332,16 @@ func (c *cx) lowerBorrow(l *layout, v any) (uint32, error) {
 	}
 	s.borrows++
 	return i, nil
+}
+
+// handleValue checks an own or borrow value.
+func handleValue(l *layout, v any) (value.Handle, error) {
+	h, ok := v.(value.Handle)
+	if !ok {
+		return h, badValue(l, v)
+	}
+	if h.Type != l.res {
+		return h, badValuef(l, v, "got a handle of %s, want %s<%s>", h.Type, l.kind, l.res)
+	}
+	return h, nil
 }
