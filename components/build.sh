@@ -40,13 +40,17 @@ tool() {
   esac
 }
 
-# key TOOLS... -- FILES...: sha256 over tool versions, then each file's
-# repo-relative name and content (names too, so a rename is a change).
+# key NAME TOOLS... -- FILES...: sha256 over the build function of NAME and
+# validate (not the whole script, so adding a component rebuilds nothing
+# else), tool versions, then each file's repo-relative name and content
+# (names too, so a rename is a change).
 key() {
+  local name=$1
+  shift
   {
+    declare -f "build_${name//-/_}" validate
     while [[ $1 != -- ]]; do printf 'tool %s\n' "$1"; tool "$1"; shift; done
     shift
-    cat "$root/components/build.sh"
     for f in "$@"; do printf '\nfile %s %s\n' "${f#"$root"/}" "$(wc -c <"$f")"; cat "$f"; done
   } | sha256sum | cut -d' ' -f1
 }
@@ -68,7 +72,7 @@ build() {
   # so a failing step would not stop the ones after it.
   local rc=0
   set +e
-  (set -e; "build_${name//-/_}" "$dir"; validate "$dir/$name.wasm") >"$dir/log" 2>&1
+  (set -e; "build_${name//-/_}" "$dir"; validate "$dir/$name.wasm" "${expect:-wbox:echo/echo@0.1.0}") >"$dir/log" 2>&1
   rc=$?
   set -e
   if ((rc != 0)); then
@@ -83,12 +87,13 @@ build() {
   echo "ok ($((SECONDS - start))s, $(wc -c <"$cached") bytes)"
 }
 
-# validate COMPONENT: must be a valid component exporting the echo interface.
-# `jco parse`/`wit`/`print` do not validate; `jco transpile` does.
+# validate COMPONENT EXPORT: must be a valid component exporting the
+# interface EXPORT (a prefix, e.g. wasi:cli/run@0.2). `jco parse`/`wit`/`print`
+# do not validate; `jco transpile` does.
 validate() {
   "$jco" transpile -q --no-typescript "$1" -o "$1.transpiled"
   "$jco" wit "$1" | tee "$1.wit"
-  grep -q 'export wbox:echo/echo@0.1.0;' "$1.wit" || { echo "$1: wbox:echo/echo@0.1.0 not exported" >&2; return 1; }
+  grep -q "export $2" "$1.wit" || { echo "$1: $2 not exported" >&2; return 1; }
 }
 
 # Core module + WIT -> component (no WASI imports expected).
@@ -128,11 +133,52 @@ build_echo_js() {
 
 # Keys are computed in assignments so that a failing toolchain probe aborts.
 c=$root/components/echo
-k=$(key clang jco -- "$c/c/echo.c" "$wit/echo.wit")
+k=$(key echo-c clang jco -- "$c/c/echo.c" "$wit/echo.wit")
 build echo-c "clang, ~4s" "$k"
-k=$(key jco -- "$c/wat/echo.wat")
+k=$(key echo-wat jco -- "$c/wat/echo.wat")
 build echo-wat "jco parse, ~3s" "$k"
-k=$(key go jco -- "$c/go/go.mod" "$c"/go/*.go "$wit/echo.wit")
+k=$(key echo-go go jco -- "$c/go/go.mod" "$c"/go/*.go "$wit/echo.wit")
 build echo-go "go, ~10s cold" "$k"
-k=$(key jco -- "$c/js/echo.js" "$wit/echo.wit")
+k=$(key echo-js jco -- "$c/js/echo.js" "$wit/echo.wit")
 build echo-js "componentize-js quickjs, ~5s" "$k"
+
+build_hello_cmd() {
+  # A command (main, not a reactor), wrapped with the preview1 command adapter.
+  clang --target=wasm32-wasi --sysroot=/usr -Oz -s -Wall -Werror \
+    -o "$1/core.wasm" "$root/components/hello-cmd/hello.c"
+  "$jco" new "$1/core.wasm" --wasi-command -o "$1/hello-cmd.wasm"
+}
+
+build_echo_js_sm() {
+  # The default StarlingMonkey engine: a ~12 MB component, the large-load
+  # benchmark's subject (compiled once, then served from the cache).
+  "$jco" componentize "$root/components/echo/js/echo.js" --wit "$wit" -n echo-box \
+    --disable all -o "$1/echo-js-sm.wasm"
+}
+
+k=$(key hello-cmd clang jco -- "$root/components/hello-cmd/hello.c")
+expect='wasi:cli/run@0.2' build hello-cmd "clang, ~4s" "$k"
+k=$(key echo-js-sm jco -- "$c/js/echo.js" "$wit/echo.wit")
+build echo-js-sm "componentize-js StarlingMonkey, ~40s" "$k"
+
+# The hello example's boxes (examples/hello), built by components/hello/build.sh.
+hello=$root/components/hello
+build_hello_greeter() { "$hello/build.sh" "$1" greeter hello-greeter; }
+build_hello_greeter_howdy() { "$hello/build.sh" "$1" greeter hello-greeter-howdy -DGREETING='"Howdy"'; }
+build_hello_counter() { "$hello/build.sh" "$1" counter hello-counter; }
+build_hello_front() { "$hello/build.sh" "$1" front hello-front; }
+for n in greeter:greet greeter-howdy:greet counter:counter front:app; do
+  box=${n%%:*} src=${n%%[-:]*}
+  k=$(key "hello-$box" clang jco -- "$hello/$src.c" "$hello/$src.wit" "$hello/build.sh" "$hello/abi.h" \
+    "$hello/wit/hello.wit" "$root/wit/wbox-kv.wit")
+  expect="wbox:hello/${n#*:}@0.1.0;" build "hello-$box" "clang, ~4s" "$k"
+done
+
+# The kernel's test boxes (components/testboxes/<name>/<name>.wat); the first
+# line of each names the interface it exports (";; export: IFACE").
+for f in "$root"/components/testboxes/*/*.wat; do
+  n=$(basename "$f" .wat)
+  eval "build_${n//-/_}() { \"\$jco\" parse \"\$root/components/testboxes/$n/$n.wat\" -o \"\$1/$n.wasm\"; }"
+  k=$(key "$n" jco -- "$f")
+  expect="$(sed -n '1s/^;; export: //p' "$f");" build "$n" "jco parse, ~2s" "$k"
+done
