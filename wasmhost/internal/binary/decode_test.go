@@ -775,7 +775,7 @@ func kitchenSink() []byte {
 		bs(0x09, 0x00, 0x79, 1, 0x03, 0), // task.return u32 (memory 0)
 		bs(0x0f, 2, 2, 0x03, 0, 0x04, 1), // stream.read 2 (memory 0) (realloc 1)
 		bs(0x20, 0x01, 0),                // waitable-set.wait cancellable (memory 0)
-		bs(0x40, 0x00, 3),                // thread.spawn-ref
+		bs(0x40, 3),                      // thread.spawn-ref
 		bs(0x00, 0x00, 3, 5, 0x06, 0x07, 4, 0x08, 2, 0x09, 0x02, 1), // lift with new options
 	))
 	imports := encSection(10, encVec(
@@ -1045,6 +1045,16 @@ func TestReaderLEB(t *testing.T) {
 		got, err := r.u64()
 		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
 			t.Errorf("u64(% x) = %d, %v; want %d ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	in := readFixture(b, "lists")
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := Decode(in); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
