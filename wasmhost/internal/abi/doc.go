@@ -23,6 +23,30 @@
 // zero-extended math.Float32bits and an f64 is math.Float64bits. When
 // reading an i32 only the low 32 bits are looked at.
 //
+// # Resources
+//
+// Options.Handles is the guest instance's HandleTable; HandleTable.New, Rep
+// and Drop implement canon resource.new, resource.rep and resource.drop.
+// The host sees handles as value.Handle{Type, Rep}.
+//
+// Lifting own<R> moves the handle out of the guest's table (trapping if it
+// is a borrow, of another resource type, or lent out); lowering own<R> adds
+// an own handle. Lowering borrow<R> passes the representation itself when
+// Options.Owns(R) (the guest implements R), else adds a borrow handle
+// counted in Options.Scope that the guest must drop before returning;
+// lifting borrow<R> reads the handle's representation and lends the handle
+// until the scope ends. A call is thus:
+//
+//	var sc abi.Scope
+//	o.Scope = &sc
+//	flat, err := f.LowerArgs(o, args, buf[:0])   // host -> guest export
+//	... call the core function ...
+//	res, err := f.LiftResults(o, out)
+//	err = sc.End()   // traps if the guest kept a borrow
+//
+// and, for a guest calling a host import, LiftArgs, the host function,
+// LowerResults, then End to give the lent handles back.
+//
 // # Untrusted guests
 //
 // Everything read from a guest (pointers, lengths, discriminants, chars,

@@ -18,6 +18,7 @@ type Trap struct {
 	Msg string
 }
 
+// Error returns the message.
 func (t *Trap) Error() string { return t.Msg }
 
 // Is makes errors.Is(err, ErrTrap) true for every *Trap.
@@ -39,6 +40,7 @@ type ValueError struct {
 	Msg string
 }
 
+// Error returns "abi: ", the path if any, and what is wrong.
 func (e *ValueError) Error() string {
 	msg := e.Msg
 	if msg == "" {

@@ -47,6 +47,7 @@ const (
 	Latin1UTF16
 )
 
+// String returns the encoding's name in the component text format.
 func (e StringEncoding) String() string {
 	switch e {
 	case UTF8:

@@ -163,7 +163,7 @@ func (c *cx) storeUTF8ToUTF16(s string) (uint32, uint32, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	size := encodeUTF16(c.mem[p:p+worst], s)
+	size := encodeUTF16(c.mem[p:uint64(p)+uint64(worst)], s)
 	if size < worst {
 		if p, err = c.realloc(p, worst, 2, size); err != nil {
 			return 0, 0, err
@@ -224,7 +224,7 @@ func (c *cx) storeUTF8ToLatin1OrUTF16(s string) (uint32, uint32, error) {
 		if p, err = c.realloc(p, n, 2, worst); err != nil {
 			return 0, 0, err
 		}
-		m := c.mem[p : p+worst]
+		m := c.mem[p : uint64(p)+uint64(worst)]
 		for j := int(k) - 1; j >= 0; j-- {
 			m[2*j], m[2*j+1] = m[j], 0
 		}
