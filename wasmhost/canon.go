@@ -88,10 +88,21 @@ func (s *scope) lifted(d *binary.Canon, ft *value.FuncType) (*liftedFunc, error)
 	if err := checkSignature(core, params, results); err != nil {
 		return nil, fmt.Errorf("lifting core func %d as %s: %w", d.Func, ft, err)
 	}
-	return &liftedFunc{
-		name: core.Definition().DebugName(), inst: s.inst, core: core,
-		mem: mem, realloc: realloc, postReturn: post, encoding: abi.StringEncoding(d.Options.StringEncoding),
-	}, nil
+	af, err := abi.Compile(ft)
+	if err != nil {
+		return nil, err
+	}
+	l := &liftedFunc{
+		name: core.Definition().DebugName(), inst: s.inst, core: core, abi: af,
+		postReturn: post, nresults: len(results), stack: make([]uint64, 0, abi.MaxFlatParams),
+	}
+	l.gm = guestMemory{mem: mem, realloc: realloc}
+	l.opts = abi.Options{Encoding: abi.StringEncoding(d.Options.StringEncoding), HasRealloc: realloc != nil,
+		Handles: &s.inst.handles, Owns: s.inst.owns, Scope: new(abi.Scope)}
+	if mem != nil {
+		l.opts.Instance = &l.gm
+	}
+	return l, nil
 }
 
 func checkSignature(fn api.Function, params, results []byte) error {
@@ -138,15 +149,6 @@ func (g *guestMemory) Realloc(oldPtr, oldSize, align, newSize uint32) (uint32, e
 	return uint32(g.stack[0]), nil
 }
 
-// options builds the ABI options of a call on the guest side.
-func abiOptions(ctx context.Context, st *instanceState, mem api.Memory, realloc api.Function, enc abi.StringEncoding, sc *abi.Scope) *abi.Options {
-	o := &abi.Options{Encoding: enc, HasRealloc: realloc != nil, Handles: &st.handles, Owns: st.owns, Scope: sc}
-	if mem != nil {
-		o.Instance = &guestMemory{ctx: ctx, mem: mem, realloc: realloc}
-	}
-	return o
-}
-
 // TrapError reports that a guest trapped (or broke the canonical ABI's
 // rules) during a call. The instance that trapped cannot be called again.
 type TrapError struct {
@@ -181,29 +183,28 @@ func (l *liftedFunc) call(ctx context.Context, name string, ft *value.FuncType, 
 	}
 	st.busy = true
 	defer func() { st.busy = false }()
-	var sc abi.Scope
-	o := abiOptions(ctx, st, l.mem, l.realloc, l.encoding, &sc)
-	if len(args) != len(ft.Params) {
-		return nil, fmt.Errorf("%s: %d arguments for %d parameters", name, len(args), len(ft.Params))
-	}
-	var buf [abi.MaxFlatParams]uint64
-	flat, err := abi.LowerArgs(o, ft, args, buf[:0])
+	// An instance runs one call at a time, so the function's ABI state is
+	// reused call after call instead of allocated.
+	l.gm.ctx = ctx
+	defer func() { l.gm.ctx = nil }()
+	o := &l.opts
+	stack, err := l.abi.LowerArgs(o, args, l.stack[:0])
 	if err != nil {
 		return nil, l.trapIf(name, err)
 	}
-	stack := flat
-	if n := len(l.core.Definition().ResultTypes()); n > len(stack) {
+	if n := l.nresults; n > len(stack) {
 		stack = append(stack, make([]uint64, n-len(stack))...)
 	}
+	l.stack = stack
 	if err := l.core.CallWithStack(ctx, stack); err != nil {
 		return nil, l.trap(name, err)
 	}
-	out := stack[:len(l.core.Definition().ResultTypes())]
-	res, err = abi.LiftResults(o, ft, out)
+	out := stack[:l.nresults]
+	res, err = l.abi.LiftResults(o, out)
 	if err != nil {
 		return nil, l.trap(name, err)
 	}
-	if err := sc.End(); err != nil {
+	if err := o.Scope.End(); err != nil {
 		return nil, l.trap(name, err)
 	}
 	if l.postReturn != nil {
@@ -243,11 +244,21 @@ func (s *scope) lowered(d *binary.Canon, f *compFunc) (*hostCore, error) {
 	if f.host != nil {
 		name = f.host.name
 	}
-	np := len(params)
+	af, err := abi.Compile(ft)
+	if err != nil {
+		return nil, err
+	}
+	np, nstack := len(params), max(len(params), len(results))
+	// The guest instance is single-threaded and cannot re-enter its own
+	// import, so one set of ABI state per lowered function is enough.
+	gm := &guestMemory{mem: mem, realloc: realloc}
+	o := &abi.Options{Encoding: enc, HasRealloc: realloc != nil, Handles: &st.handles, Owns: st.owns, Scope: new(abi.Scope)}
+	if mem != nil {
+		o.Instance = gm
+	}
 	fn := func(ctx context.Context, _ api.Module, stack []uint64) {
-		var sc abi.Scope
-		o := abiOptions(ctx, st, mem, realloc, enc, &sc)
-		args, err := abi.LiftArgs(o, ft, stack[:np])
+		gm.ctx = ctx
+		args, err := af.LiftArgs(o, stack[:np])
 		if err != nil {
 			panic(fmt.Errorf("calling %s: %w", name, err))
 		}
@@ -255,10 +266,10 @@ func (s *scope) lowered(d *binary.Canon, f *compFunc) (*hostCore, error) {
 		if err != nil {
 			panic(fmt.Errorf("%s: %w", name, err))
 		}
-		if err := abi.LowerResults(o, ft, res, stack[:max(np, len(results))]); err != nil {
+		if err := af.LowerResults(o, res, stack[:nstack]); err != nil {
 			panic(fmt.Errorf("%s returned: %w", name, err))
 		}
-		if err := sc.End(); err != nil {
+		if err := o.Scope.End(); err != nil {
 			panic(fmt.Errorf("%s: %w", name, err))
 		}
 	}

@@ -13,7 +13,7 @@ import (
 
 // typecheck walks the component without running code to work out its world.
 func (c *Component) typecheck(ctx context.Context) (*World, error) {
-	t := &tree{c: c, imports: NewImports(), dtors: map[*value.ResourceType]func(context.Context, uint32) error{}}
+	t := &tree{c: c, imports: NewImports(), dtors: map[*value.ResourceType]func(context.Context, uint32) error{}, guest: map[*value.ResourceType]bool{}}
 	s := &scope{tree: t, dry: true, inst: &instanceState{owned: map[*value.ResourceType]bool{}}}
 	out, err := s.run(ctx, c.ast, nil)
 	if err != nil {
@@ -75,6 +75,7 @@ type Instance struct {
 	state  *instanceState
 	out    *compInstance
 	closed bool
+	held   map[heldKey]bool // handles to guest resources the host owns
 }
 
 // Instantiate instantiates the component with host imports. Every import
@@ -83,7 +84,7 @@ func (c *Component) Instantiate(ctx context.Context, imports *Imports) (*Instanc
 	if imports == nil {
 		imports = NewImports()
 	}
-	t := &tree{c: c, imports: imports, dtors: map[*value.ResourceType]func(context.Context, uint32) error{}}
+	t := &tree{c: c, imports: imports, dtors: map[*value.ResourceType]func(context.Context, uint32) error{}, guest: map[*value.ResourceType]bool{}}
 	st := &instanceState{owned: map[*value.ResourceType]bool{}}
 	s := &scope{tree: t, inst: st}
 	out, err := s.run(ctx, c.ast, nil)
@@ -91,7 +92,7 @@ func (c *Component) Instantiate(ctx context.Context, imports *Imports) (*Instanc
 		t.close(ctx)
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
-	return &Instance{c: c, tree: t, state: st, out: out}, nil
+	return &Instance{c: c, tree: t, state: st, out: out, held: map[heldKey]bool{}}, nil
 }
 
 func (t *tree) close(ctx context.Context) error {
@@ -114,9 +115,10 @@ func (i *Instance) Close(ctx context.Context) error {
 
 // Func is an exported component function bound to its instance.
 type Func struct {
-	name string
-	f    *compFunc
-	inst *Instance
+	name    string
+	f       *compFunc
+	inst    *Instance
+	handles bool // the signature carries resource handles
 }
 
 // Func returns the exported function name: "iface#func" for a function of
@@ -138,7 +140,7 @@ func (i *Instance) Func(name string) (*Func, error) {
 	if !ok || x.sort != binary.SortFunc {
 		return nil, fmt.Errorf("no exported function %q (exports: %s)", name, strings.Join(ci.order, ", "))
 	}
-	return &Func{name: name, f: x.fn, inst: i}, nil
+	return &Func{name: name, f: x.fn, inst: i, handles: funcHasHandles(x.fn.typ)}, nil
 }
 
 // lookupExport finds an export by exact name, or by semver-compatible
@@ -172,19 +174,35 @@ func (f *Func) Call(ctx context.Context, args ...any) ([]any, error) {
 	if f.inst.closed {
 		return nil, fmt.Errorf("%s: instance is closed", f.name)
 	}
+	if len(args) != len(f.f.typ.Params) {
+		return nil, fmt.Errorf("%s: %d arguments for %s", f.name, len(args), f.f.typ)
+	}
 	for i, p := range f.f.typ.Params {
-		if i < len(args) {
-			if err := value.Check(p.Type, args[i]); err != nil {
-				return nil, fmt.Errorf("%s: argument %q: %w", f.name, p.Name, err)
-			}
+		if err := value.Check(p.Type, args[i]); err != nil {
+			return nil, fmt.Errorf("%s: argument %q: %w", f.name, p.Name, err)
 		}
 	}
-	return f.f.call(ctx, f.name, args)
+	if !f.handles {
+		return f.f.call(ctx, f.name, args)
+	}
+	if err := f.inst.checkArgs(f.f.typ, args); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
+	res, err := f.f.call(ctx, f.name, args)
+	if err == nil {
+		f.inst.holdResults(f.f.typ, res)
+	}
+	return res, err
 }
 
 // Drop drops an own handle the host holds for a resource the component
 // implements, running its destructor.
 func (i *Instance) Drop(ctx context.Context, h value.Handle) error {
+	k := heldKey{h.Type, h.Rep}
+	if !i.held[k] {
+		return fmt.Errorf("drop %s: %w", h, errNotHeld)
+	}
+	delete(i.held, k)
 	return i.tree.dropRep(ctx, h.Type, h.Rep)
 }
 

@@ -25,6 +25,11 @@ type Config struct {
 	// MemoryLimitPages caps every linear memory (64 KiB pages); 0 means the
 	// wazero default (4 GiB).
 	MemoryLimitPages uint32
+	// Interruptible makes a cancelled or expired call context stop guest
+	// code that is running, so a deadline can end a runaway loop. It costs
+	// a goroutine per guest call (wazero watches the context), so it is off
+	// unless asked for; the kernel turns it on for boxes.
+	Interruptible bool
 	// Interpreter selects wazero's interpreter instead of its compiler, for
 	// platforms without the compiler (TamaGo, unsupported architectures).
 	Interpreter bool
@@ -60,8 +65,9 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.Interpreter {
 		rc = wazero.NewRuntimeConfigInterpreter()
 	}
-	// Context cancellation must be able to stop a runaway guest.
-	rc = rc.WithCloseOnContextDone(true)
+	if cfg.Interruptible {
+		rc = rc.WithCloseOnContextDone(true)
+	}
 	// Real toolchains emit these post-2.0 features: componentize-js's
 	// QuickJS build uses extended constant expressions, for one.
 	rc = rc.WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExtendedConst | experimental.CoreFeaturesTailCall)
@@ -197,4 +203,16 @@ func (r *Runtime) shape(ctx context.Context, bin []byte) (wazero.CompiledModule,
 	}
 	r.shapes[string(bin)] = cm
 	return cm, nil
+}
+
+// CoreModules returns the binaries of the component's core modules, nested
+// components' included, in definition order.
+func (c *Component) CoreModules() [][]byte {
+	var mods []*binary.CoreModule
+	collectModules(c.ast, &mods)
+	out := make([][]byte, len(mods))
+	for i, m := range mods {
+		out[i] = m.Bytes
+	}
+	return out
 }

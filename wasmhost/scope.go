@@ -41,6 +41,7 @@ type tree struct {
 	imports *Imports
 	dtors   map[*value.ResourceType]func(ctx context.Context, rep uint32) error
 	closers []func(context.Context) error
+	guest   map[*value.ResourceType]bool // resources defined by components in the tree
 	nextMod int
 }
 
@@ -95,10 +96,14 @@ type liftedFunc struct {
 	name       string
 	inst       *instanceState
 	core       api.Function
-	mem        api.Memory
-	realloc    api.Function
 	postReturn api.Function
-	encoding   abi.StringEncoding
+	abi        *abi.Func
+	nresults   int
+
+	// Per-call state, reused: an instance runs one call at a time.
+	opts  abi.Options
+	gm    guestMemory
+	stack []uint64
 }
 
 // typeEntry is an entry of the type index space.

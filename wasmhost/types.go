@@ -41,6 +41,7 @@ func (s *scope) typeEntry(d *binary.TypeDef) (*typeEntry, error) {
 		// Resource types are generative: every instantiation makes a new one.
 		rt := &value.ResourceType{}
 		s.inst.owned[rt] = true
+		s.tree.guest[rt] = true
 		if d.Resource.Dtor != nil && !s.dry {
 			dtor, err := s.coreFunc(*d.Resource.Dtor)
 			if err != nil {

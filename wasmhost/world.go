@@ -79,30 +79,29 @@ func (w *World) Import(name string) *Extern {
 func (w *World) WIT() string {
 	var b strings.Builder
 	b.WriteString("world root {\n")
-	for _, e := range w.Imports {
-		writeExtern(&b, "import", e)
-	}
-	for _, e := range w.Exports {
-		writeExtern(&b, "export", e)
-	}
+	writeExterns(&b, "import", w.Imports)
+	writeExterns(&b, "export", w.Exports)
 	b.WriteString("}\n")
 	return b.String()
 }
 
-func writeExtern(b *strings.Builder, dir string, e Extern) {
-	name := witName(e.Name)
-	switch e.Kind {
-	case ExternFunc:
-		fmt.Fprintf(b, "  %s %s: %s;\n", dir, name, e.Func)
-	case ExternInstance:
-		fmt.Fprintf(b, "  %s %s: interface {\n", dir, name)
-		writeInterface(b, e.Instance, "    ")
-		b.WriteString("  }\n")
-	case ExternType:
-		writeTypeDecl(b, e, "  ")
-	default:
-		fmt.Fprintf(b, "  // %s %s: %s\n", dir, name, e.Kind)
+// writeExterns writes a world's imports or exports: interfaces one by one,
+// world-level types and functions grouped the way an interface's are.
+func writeExterns(b *strings.Builder, dir string, es []Extern) {
+	var items []Extern
+	for _, e := range es {
+		switch e.Kind {
+		case ExternInstance:
+			fmt.Fprintf(b, "  %s %s: interface {\n", dir, witName(e.Name))
+			writeInterface(b, e.Instance, "    ", "")
+			b.WriteString("  }\n")
+		case ExternFunc, ExternType:
+			items = append(items, e)
+		default:
+			fmt.Fprintf(b, "  // %s %s: %s\n", dir, witName(e.Name), e.Kind)
+		}
 	}
+	writeInterface(b, &InstanceType{Exports: items}, "  ", dir+" ")
 }
 
 // witName quotes a plain name that is a WIT keyword and leaves interface
@@ -121,7 +120,9 @@ func witName(n string) string {
 	return n
 }
 
-func writeInterface(b *strings.Builder, it *InstanceType, indent string) {
+// writeInterface writes an interface's items; funcPrefix precedes plain
+// functions ("import " at world level).
+func writeInterface(b *strings.Builder, it *InstanceType, indent, funcPrefix string) {
 	// Resources first, then their methods grouped under them, as WIT does.
 	methods := map[string][]Extern{}
 	var funcs []Extern
@@ -160,7 +161,7 @@ func writeInterface(b *strings.Builder, it *InstanceType, indent string) {
 		funcs = append(funcs, methods[r]...)
 	}
 	for _, e := range funcs {
-		fmt.Fprintf(b, "%s%s: %s;\n", indent, witName(e.Name), e.Func)
+		fmt.Fprintf(b, "%s%s%s: %s;\n", indent, funcPrefix, witName(e.Name), e.Func)
 	}
 }
 
