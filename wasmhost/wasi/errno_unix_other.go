@@ -1,0 +1,7 @@
+//go:build unix && !linux
+
+package wasi
+
+import "syscall"
+
+func errnoCodeOS(syscall.Errno) (errorCode, bool) { return 0, false }

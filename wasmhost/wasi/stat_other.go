@@ -1,0 +1,8 @@
+//go:build !linux && !openbsd && !darwin && !freebsd && !netbsd && !dragonfly
+
+package wasi
+
+import "io/fs"
+
+// sysStat knows only what fs.FileInfo says elsewhere.
+func sysStat(fs.FileInfo) sysInfo { return sysInfo{nlink: 1} }
