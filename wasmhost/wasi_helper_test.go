@@ -4,9 +4,12 @@ import (
 	"testing"
 
 	"github.com/wbox-dev/wbox/wasmhost"
+	"github.com/wbox-dev/wbox/wasmhost/wasi"
 )
 
+// wasiImports gives a test component WASI with nothing granted.
 func wasiImports(t testing.TB) *wasmhost.Imports {
-	t.Skip("wasi not ready")
-	return nil
+	h := wasi.New(wasi.Config{})
+	t.Cleanup(func() { h.Close() })
+	return h.Imports()
 }
