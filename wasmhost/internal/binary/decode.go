@@ -58,6 +58,15 @@ var sectionNames = [...]string{
 // Decode decodes a component binary. The result aliases b: core module bytes
 // and custom section data are subslices of it, so b must not be modified
 // while the Component is in use.
+//
+// Besides the current Binary.md, Decode reads the legacy forms that released
+// encoders wrote: the 0x01 name prefix, named function results, variant
+// refines, (resource ... (dtor async f)) and resource.drop async. It stops
+// with an "unsupported" error, instead of producing a tree that later stages
+// could misread, at what value.Kind or CoreValType cannot express: stream,
+// future, error-context and map types, core GC types beyond plain function
+// types, and value definitions (section 12). Other canon built-ins (async,
+// threads, error-context) decode as CanonOther.
 func Decode(b []byte) (*Component, error) {
 	r := &reader{b: b, end: len(b)}
 	c, err := decodeComponent(r)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -521,21 +522,74 @@ func TestDecodeSimpleNested(t *testing.T) {
 	}
 }
 
-// TestDecodeAllPrefixes decodes every prefix of small fixtures: each must
+// TestDecodeAllPrefixes decodes every prefix of every fixture: each must
 // fail with an *Error inside the prefix (or succeed at section boundaries),
-// never panic.
+// never panic. Core modules are stubbed out (see stubModules) so that the
+// prefixes exercise the component-level encoding rather than cutting the same
+// core module section thousands of times; adder is also tried in full.
 func TestDecodeAllPrefixes(t *testing.T) {
-	for _, name := range []string{"adder", "resource-borrow-simple", "strings", "simple-nested"} {
-		b := readFixture(t, name)
-		step := 1
-		if testing.Short() {
-			step = 97
-		}
-		for n := 0; n < len(b); n += step {
-			c, err := Decode(b[:n:n])
-			checkResult(t, b[:n], c, err)
-		}
+	files, err := filepath.Glob(filepath.Join(fixtureDir(t), "*.component.wasm"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	inputs := map[string][]byte{"adder-full": readFixture(t, "adder")}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".component.wasm")
+		inputs[name] = stubModules(t, readFixture(t, name))
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			// Every prefix is quadratic work: take all of them for a few
+			// fixtures and a prime stride through the others.
+			step := 1
+			switch {
+			case testing.Short():
+				step = 61
+			case !everyPrefix[name]:
+				step = 7
+			}
+			for n := 0; n <= len(in); n += step {
+				c, err := Decode(in[:n:n])
+				checkResult(t, in[:n], c, err)
+				if n == len(in) && err != nil {
+					t.Fatalf("whole input: %v", err)
+				}
+			}
+		})
+	}
+}
+
+var everyPrefix = map[string]bool{"adder-full": true, "resource-borrow-simple": true, "simple-nested": true, "strings": true}
+
+// stubModules returns component b with every core module, nested ones
+// included, replaced by an empty module.
+func stubModules(t testing.TB, b []byte) []byte {
+	t.Helper()
+	out := slices.Clone(b[:preambleSize])
+	r := &reader{b: b, pos: preambleSize, end: len(b)}
+	for r.remaining() > 0 {
+		id, err := r.byte()
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, err := r.u32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, err := r.bytes(int(size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch id {
+		case secCoreModule:
+			content = []byte("\x00asm\x01\x00\x00\x00")
+		case secComponent:
+			content = stubModules(t, content)
+		}
+		out = append(out, encSection(id, content)...)
+	}
+	return out
 }
 
 // checkResult checks the contract of Decode on any input.

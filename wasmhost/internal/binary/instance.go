@@ -86,10 +86,11 @@ func coreSortIdx(r *reader) (SortIdx, error) {
 }
 
 // externName reads an import or export name (nameattributes). 0x00 is the
-// plain form. 0x01 is accepted as a synonym, as Binary.md and wasmparser do:
-// encoders before 2024 used it to flag interface names, and for a while the
-// spec used it for a version suffix, but today it is plain again. 0x02 adds
-// a vector of attributes.
+// plain form. 0x01 is a synonym, as in Binary.md and wasmparser: encoders
+// before 2024 used it to flag interface names (wit-component 0.220 still
+// did). From July 2025 to May 2026 Binary.md had 0x01 carry a version
+// suffix, but wasm-tools never wrote that form, and the suffix is now an
+// attribute of the 0x02 form, which adds a vector of attributes.
 func externName(r *reader) (string, NameAttrs, error) {
 	off := r.pos
 	c, err := r.byte()
@@ -366,7 +367,10 @@ func externDesc(r *reader) (ExternDesc, error) {
 	return d, r.errorf(off, "invalid extern type 0x%02x", c)
 }
 
-// valueBound reads (eq i) or a value type.
+// valueBound reads (eq i) or a value type, as in Binary.md since 2024.
+// wasm-tools still writes a bare valtype after the 0x02 value extern kind;
+// values are a gated (🪙) feature no toolchain emits by default, so Decode
+// follows the spec.
 func valueBound(r *reader, d ExternDesc) (ExternDesc, error) {
 	off := r.pos
 	c, err := r.byte()
