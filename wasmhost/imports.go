@@ -23,9 +23,10 @@ type ResourceDtor func(ctx context.Context, rep uint32)
 // wasi:io/streams@0.2.0 (and the other way around), the highest compatible
 // version winning.
 type Imports struct {
-	instances map[string]*HostInstance
-	funcs     map[string]*hostFunc
-	resources map[*value.ResourceType]ResourceDtor
+	trapUnknown bool
+	instances   map[string]*HostInstance
+	funcs       map[string]*hostFunc
+	resources   map[*value.ResourceType]ResourceDtor
 }
 
 // NewImports returns an empty set of host definitions.
@@ -43,6 +44,7 @@ type HostInstance struct {
 	name      string
 	funcs     map[string]*hostFunc
 	resources map[string]*value.ResourceType
+	trap      bool // TrapUnknown's stand-in
 }
 
 type hostFunc struct {
@@ -99,6 +101,22 @@ func (hi *HostInstance) AliasResource(name string, rt *value.ResourceType) *Host
 	return hi
 }
 
+// TrapUnknown satisfies every import the host does not provide with
+// functions that fail when called (and resources nobody can create), so
+// exports that do not need those imports can run: `wbox call
+// --trap-unknown-imports`.
+func (im *Imports) TrapUnknown() *Imports {
+	im.trapUnknown = true
+	return im
+}
+
+// trapInstance is what TrapUnknown provides for an interface.
+func (im *Imports) trapInstance(name string) *HostInstance {
+	hi := &HostInstance{imports: im, name: name, funcs: map[string]*hostFunc{}, resources: map[string]*value.ResourceType{}}
+	hi.trap = true
+	return hi
+}
+
 // Merge adds every definition of other into im (later definitions win).
 func (im *Imports) Merge(other *Imports) *Imports {
 	for n, hi := range other.instances {
@@ -116,6 +134,7 @@ func (im *Imports) Merge(other *Imports) *Imports {
 	for rt, d := range other.resources {
 		im.resources[rt] = d
 	}
+	im.trapUnknown = im.trapUnknown || other.trapUnknown
 	return im
 }
 

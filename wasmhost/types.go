@@ -1,6 +1,7 @@
 package wasmhost
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/wbox-dev/wbox/wasmhost/internal/binary"
@@ -265,6 +266,9 @@ type hostBinder struct {
 }
 
 func (h hostBinder) resource(name string) (*value.ResourceType, error) {
+	if h.hi.trap {
+		return h.hi.Resource(name, nil), nil
+	}
 	rt, ok := h.hi.resources[name]
 	if !ok {
 		return nil, fmt.Errorf("import %q: the host does not implement resource %q (host interface %s)", h.iface, name, h.hi.name)
@@ -273,6 +277,12 @@ func (h hostBinder) resource(name string) (*value.ResourceType, error) {
 }
 
 func (h hostBinder) fn(name string, want *value.FuncType) (*compFunc, error) {
+	if h.hi.trap {
+		iface := h.iface
+		return &compFunc{typ: want, host: &hostFunc{name: name, fn: func(context.Context, []any) ([]any, error) {
+			return nil, fmt.Errorf("%s#%s: the host does not provide this import", iface, name)
+		}}}, nil
+	}
 	f, ok := h.hi.funcs[name]
 	if !ok {
 		return nil, fmt.Errorf("import %q: the host does not implement function %q (host interface %s)", h.iface, name, h.hi.name)
@@ -294,6 +304,9 @@ func (s *scope) bindHost(name string, desc binary.ExternDesc) (exportItem, error
 		var b binder = freshBinder{iface: name}
 		if !s.dry {
 			hi := s.tree.imports.lookup(name)
+			if hi == nil && s.tree.imports.trapUnknown {
+				hi = s.tree.imports.trapInstance(name)
+			}
 			if hi == nil {
 				return exportItem{}, fmt.Errorf("the component imports interface %q, which the host does not provide", name)
 			}

@@ -61,6 +61,7 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var wf wasiFlags
 	rf.register(fs)
 	wf.register(fs)
+	trapUnknown := fs.Bool("trap-unknown-imports", false, "satisfy imports wbox does not provide with functions that fail when called")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +81,11 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	host := wasi.New(cfg)
 	defer host.Close()
-	inst, err := c.Instantiate(ctx, host.Imports())
+	im := host.Imports()
+	if *trapUnknown {
+		im.TrapUnknown()
+	}
+	inst, err := c.Instantiate(ctx, im)
 	if err != nil {
 		return err
 	}
@@ -167,4 +172,3 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	return nil
 }
-
