@@ -39,7 +39,7 @@ func (s *scope) defineCanon(ctx context.Context, d *binary.Canon) error {
 		if err != nil {
 			return err
 		}
-		s.coreFuncs = append(s.coreFuncs, coreItem{host: hc})
+		s.coreFuncs = append(s.coreFuncs, s.addHost(hc))
 		return nil
 	case binary.CanonResourceNew, binary.CanonResourceRep, binary.CanonResourceDrop:
 		if int(d.Type) >= len(s.types) || s.types[d.Type].res == nil {
@@ -49,7 +49,7 @@ func (s *scope) defineCanon(ctx context.Context, d *binary.Canon) error {
 			s.coreFuncs = append(s.coreFuncs, coreItem{})
 			return nil
 		}
-		s.coreFuncs = append(s.coreFuncs, coreItem{host: s.resourceBuiltin(d.Kind, s.types[d.Type].res)})
+		s.coreFuncs = append(s.coreFuncs, s.addHost(s.resourceBuiltin(d.Kind, s.types[d.Type].res)))
 		return nil
 	}
 	return fmt.Errorf("canonical built-in %#x (async, threads or error-context) is not supported", d.Opcode)
@@ -93,7 +93,7 @@ func (s *scope) lifted(d *binary.Canon, ft *value.FuncType) (*liftedFunc, error)
 		return nil, err
 	}
 	l := &liftedFunc{
-		name: core.Definition().DebugName(), inst: s.inst, core: core, abi: af,
+		name: core.Definition().DebugName(), inst: s.inst, tree: s.tree, core: core, abi: af,
 		postReturn: post, nresults: len(results), stack: make([]uint64, 0, abi.MaxFlatParams),
 	}
 	l.gm = guestMemory{mem: mem, realloc: realloc}
@@ -183,6 +183,7 @@ func (l *liftedFunc) call(ctx context.Context, name string, ft *value.FuncType, 
 	}
 	st.busy = true
 	defer func() { st.busy = false }()
+	ctx = l.tree.enter(ctx)
 	// An instance runs one call at a time, so the function's ABI state is
 	// reused call after call instead of allocated.
 	l.gm.ctx = ctx

@@ -2,6 +2,7 @@ package wasmhost
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -188,24 +189,68 @@ func (s *scope) link(ctx context.Context, ci *coreInstance) (api.Module, error) 
 	return mod, nil
 }
 
-// hostModule instantiates Go functions as an anonymous wazero host module.
+// hostModule instantiates canonical functions (lowerings, resource
+// built-ins) as an anonymous wazero host module. Compiling a host module is
+// far costlier than instantiating it, so the compiled module is shared by
+// every instance of the component: its functions dispatch through the
+// instance's tree, found in the call's context, to this instance's Go
+// closures. The walk creates those closures in the same order for every
+// instance, so their indices are stable.
 func (s *scope) hostModule(ctx context.Context, fns []*hostCore, names []string) (api.Module, error) {
-	// Host modules need a name to compile; the instance stays anonymous.
-	b := s.tree.c.rt.rt.NewHostModuleBuilder("wbox-canon")
+	var key strings.Builder
 	for i, f := range fns {
-		b.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).WithName(f.name).Export(names[i])
+		fmt.Fprintf(&key, "%s=%d:%x:%x;", names[i], f.idx, f.params, f.results)
 	}
-	cm, err := b.Compile(ctx)
-	if err != nil {
-		return nil, err
+	c := s.tree.c
+	c.mu.Lock()
+	cm, ok := c.hostMods[key.String()]
+	if !ok {
+		// Host modules need a name to compile; the instance stays anonymous.
+		b := c.rt.rt.NewHostModuleBuilder("wbox-canon")
+		for i, f := range fns {
+			b.NewFunctionBuilder().WithGoModuleFunction(dispatch(f.idx), f.params, f.results).WithName(f.name).Export(names[i])
+		}
+		var err error
+		if cm, err = b.Compile(ctx); err != nil {
+			c.mu.Unlock()
+			return nil, err
+		}
+		c.hostMods[key.String()] = cm
 	}
-	s.tree.closers = append(s.tree.closers, cm.Close)
-	mod, err := s.tree.c.rt.rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
+	c.mu.Unlock()
+	mod, err := c.rt.rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
 	if err != nil {
 		return nil, err
 	}
 	s.tree.closers = append(s.tree.closers, mod.Close)
 	return mod, nil
+}
+
+// treeKey is the context key of the instance tree whose guest code runs:
+// every entry into guest code (calls, instantiation, destructors) sets it.
+type treeKey struct{}
+
+func (t *tree) enter(ctx context.Context) context.Context {
+	return context.WithValue(ctx, treeKey{}, t)
+}
+
+// dispatch is a shared host function: it runs closure number d of the
+// calling instance's tree.
+type dispatch int
+
+func (d dispatch) Call(ctx context.Context, mod api.Module, stack []uint64) {
+	t, _ := ctx.Value(treeKey{}).(*tree)
+	if t == nil || int(d) >= len(t.hostFns) {
+		panic(errors.New("wasmhost: guest code ran outside its instance's context"))
+	}
+	t.hostFns[d].fn(ctx, mod, stack)
+}
+
+// addHost registers a canonical function of this instance.
+func (s *scope) addHost(hc *hostCore) coreItem {
+	hc.idx = len(s.tree.hostFns)
+	s.tree.hostFns = append(s.tree.hostFns, hc)
+	return coreItem{host: hc}
 }
 
 // coreIndex returns the core item a core sort index names.
@@ -291,7 +336,7 @@ func (s *scope) coreFunc(idx uint32) (api.Function, error) {
 	}
 	it := s.coreFuncs[idx]
 	if it.host != nil {
-		m, err := s.hostModule(context.Background(), []*hostCore{it.host}, []string{"f"})
+		m, err := s.hostModule(s.tree.enter(context.Background()), []*hostCore{it.host}, []string{"f"})
 		if err != nil {
 			return nil, err
 		}

@@ -87,7 +87,7 @@ func (c *Component) Instantiate(ctx context.Context, imports *Imports) (*Instanc
 	t := &tree{c: c, imports: imports, dtors: map[*value.ResourceType]func(context.Context, uint32) error{}, guest: map[*value.ResourceType]bool{}}
 	st := &instanceState{owned: map[*value.ResourceType]bool{}}
 	s := &scope{tree: t, inst: st}
-	out, err := s.run(ctx, c.ast, nil)
+	out, err := s.run(t.enter(ctx), c.ast, nil)
 	if err != nil {
 		t.close(ctx)
 		return nil, fmt.Errorf("instantiate: %w", err)
@@ -198,12 +198,21 @@ func (f *Func) Call(ctx context.Context, args ...any) ([]any, error) {
 // Drop drops an own handle the host holds for a resource the component
 // implements, running its destructor.
 func (i *Instance) Drop(ctx context.Context, h value.Handle) error {
+	if i.tree.guest[h.Type] {
+		if i.state.poisoned != nil {
+			return fmt.Errorf("drop %s: %w", h, ErrPoisoned)
+		}
+		// The destructor is guest code: it must not re-enter a busy instance.
+		if i.state.busy {
+			return fmt.Errorf("drop %s: re-entrant call into a component instance", h)
+		}
+	}
 	k := heldKey{h.Type, h.Rep}
 	if !i.held[k] {
 		return fmt.Errorf("drop %s: %w", h, errNotHeld)
 	}
 	delete(i.held, k)
-	return i.tree.dropRep(ctx, h.Type, h.Rep)
+	return i.tree.dropRep(i.tree.enter(ctx), h.Type, h.Rep)
 }
 
 // Poisoned returns the trap that made the instance unusable, or nil.

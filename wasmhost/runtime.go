@@ -105,11 +105,13 @@ func (r *Runtime) Close(ctx context.Context) error {
 // Component is a decoded and compiled component, ready to instantiate any
 // number of times.
 type Component struct {
-	rt      *Runtime
-	ast     *binary.Component
-	modules map[*binary.CoreModule]wazero.CompiledModule
-	world   *World
-	digest  string
+	mu       sync.Mutex
+	hostMods map[string]wazero.CompiledModule // canonical functions, shared by instances
+	rt       *Runtime
+	ast      *binary.Component
+	modules  map[*binary.CoreModule]wazero.CompiledModule
+	world    *World
+	digest   string
 }
 
 // Load decodes a component binary, compiles its core modules and works out
@@ -123,7 +125,7 @@ func (r *Runtime) Load(ctx context.Context, wasm []byte) (*Component, error) {
 		return nil, fmt.Errorf("decode component: %w", err)
 	}
 	sum := sha256.Sum256(wasm)
-	c := &Component{rt: r, ast: ast, modules: map[*binary.CoreModule]wazero.CompiledModule{}, digest: "sha256:" + hex.EncodeToString(sum[:])}
+	c := &Component{rt: r, ast: ast, hostMods: map[string]wazero.CompiledModule{}, modules: map[*binary.CoreModule]wazero.CompiledModule{}, digest: "sha256:" + hex.EncodeToString(sum[:])}
 	var mods []*binary.CoreModule
 	collectModules(ast, &mods)
 	total := 0
@@ -186,6 +188,12 @@ func (c *Component) Close(ctx context.Context) error {
 		err = errors.Join(err, m.Close(ctx))
 	}
 	c.modules = nil
+	c.mu.Lock()
+	for _, m := range c.hostMods {
+		err = errors.Join(err, m.Close(ctx))
+	}
+	c.hostMods = nil
+	c.mu.Unlock()
 	return err
 }
 

@@ -42,6 +42,7 @@ type tree struct {
 	dtors   map[*value.ResourceType]func(ctx context.Context, rep uint32) error
 	closers []func(context.Context) error
 	guest   map[*value.ResourceType]bool // resources defined by components in the tree
+	hostFns []*hostCore                  // canonical functions, by dispatch index
 	nextMod int
 }
 
@@ -66,6 +67,7 @@ type coreItem struct {
 }
 
 type hostCore struct {
+	idx             int // in tree.hostFns
 	name            string
 	params, results []api.ValueType
 	fn              api.GoModuleFunc
@@ -95,6 +97,7 @@ type compFunc struct {
 type liftedFunc struct {
 	name       string
 	inst       *instanceState
+	tree       *tree
 	core       api.Function
 	postReturn api.Function
 	abi        *abi.Func

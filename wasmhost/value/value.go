@@ -1,6 +1,9 @@
 package value
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // Variant is the value of a variant, enum, option or result type: the index
 // of its case and the case's payload (nil for a case without one).
@@ -68,7 +71,11 @@ func check(t *Type, v any, path string) error {
 			return fmt.Errorf("%s: %#x is not a Unicode scalar value", path, r)
 		}
 	case KindString:
-		_, ok = v.(string)
+		var s string
+		s, ok = v.(string)
+		if ok && !utf8.ValidString(s) {
+			return fmt.Errorf("%s: string is not valid UTF-8", path)
+		}
 	case KindFlags:
 		var f uint64
 		f, ok = v.(uint64)
