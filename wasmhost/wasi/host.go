@@ -100,6 +100,7 @@ type Host struct {
 	// funcs and dtors are what the last Imports registered, for tests.
 	funcs map[string]*boundFunc
 	dtors map[string]wasmhost.ResourceDtor
+	rts   map[string]*value.ResourceType
 }
 
 // New returns a Host granting what cfg says. It opens nothing yet:
@@ -161,14 +162,14 @@ func (h *Host) Close() error {
 // Merge.
 func (h *Host) Imports() *wasmhost.Imports {
 	im := wasmhost.NewImports()
-	b := &binding{h: h, im: im, funcs: map[string]*boundFunc{}, dtors: map[string]wasmhost.ResourceDtor{}}
+	b := &binding{h: h, im: im, funcs: map[string]*boundFunc{}, dtors: map[string]wasmhost.ResourceDtor{}, rts: map[string]*value.ResourceType{}}
 	b.registerIO()
 	b.registerCLI()
 	b.registerClocks()
 	b.registerRandom()
 	b.registerFilesystem()
 	h.mu.Lock()
-	h.funcs, h.dtors = b.funcs, b.dtors
+	h.funcs, h.dtors, h.rts = b.funcs, b.dtors, b.rts
 	h.mu.Unlock()
 	return im
 }
@@ -180,6 +181,7 @@ type binding struct {
 	im    *wasmhost.Imports
 	funcs map[string]*boundFunc
 	dtors map[string]wasmhost.ResourceDtor
+	rts   map[string]*value.ResourceType
 
 	errorRT, pollableRT, inputRT, outputRT *value.ResourceType
 	descRT, dirStreamRT                    *value.ResourceType
@@ -204,8 +206,9 @@ func (b *binding) def(hi *wasmhost.HostInstance, iface, name string, typ *value.
 
 // resource defines a resource type of hi.
 func (b *binding) resource(hi *wasmhost.HostInstance, name string, dtor wasmhost.ResourceDtor) *value.ResourceType {
-	b.dtors[name] = dtor
-	return hi.Resource(name, dtor)
+	rt := hi.Resource(name, dtor)
+	b.dtors[name], b.rts[name] = dtor, rt
+	return rt
 }
 
 // errClosed fails calls made after Close.
