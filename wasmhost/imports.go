@@ -64,6 +64,19 @@ func (im *Imports) Instance(name string) *HostInstance {
 	return hi
 }
 
+// Resource defines a world-level imported resource type, implemented by the
+// host (an interface's resources are defined with HostInstance.Resource).
+func (im *Imports) Resource(name string, dtor ResourceDtor) *value.ResourceType {
+	for rt := range im.resources {
+		if rt.Name == name && rt.Interface == "" {
+			return rt
+		}
+	}
+	rt := &value.ResourceType{Name: name}
+	im.resources[rt] = dtor
+	return rt
+}
+
 // Func defines a top-level imported function (a world-level import).
 func (im *Imports) Func(name string, fn HostFunc) { im.funcs[name] = &hostFunc{name: name, fn: fn} }
 
