@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -63,9 +64,18 @@ func (e errEncoding) Error() string {
 // the offending code unit and false on an unpaired surrogate.
 func decodeUTF16(b []byte) (string, uint16, bool) {
 	n := len(b) / 2
+	b = b[:2*n]
+	// Pass 1: validate and size, skipping ASCII four code units at a time.
 	size := 0
-	for i := 0; i < n; i++ {
-		u := uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	for i := 0; i < len(b); i += 2 {
+		for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&0xFF80FF80FF80FF80 == 0 {
+			size += 4
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
+		u := uint16(b[i]) | uint16(b[i+1])<<8
 		switch {
 		case u < 0x80:
 			size++
@@ -74,15 +84,14 @@ func decodeUTF16(b []byte) (string, uint16, bool) {
 		case u < 0xD800 || u >= 0xE000:
 			size += 3
 		case u < 0xDC00:
-			if i+1 >= n {
+			if i+3 >= len(b) {
 				return "", u, false
 			}
-			u2 := uint16(b[2*i+2]) | uint16(b[2*i+3])<<8
-			if u2 < 0xDC00 || u2 >= 0xE000 {
+			if u2 := uint16(b[i+2]) | uint16(b[i+3])<<8; u2 < 0xDC00 || u2 >= 0xE000 {
 				return "", u, false
 			}
 			size += 4
-			i++
+			i += 2
 		default:
 			return "", u, false
 		}
@@ -90,21 +99,30 @@ func decodeUTF16(b []byte) (string, uint16, bool) {
 	if size == 0 {
 		return "", 0, true
 	}
-	out := make([]byte, 0, size)
-	for i := 0; i < n; i++ {
-		u := rune(b[2*i]) | rune(b[2*i+1])<<8
-		if u < 0x80 {
-			out = append(out, byte(u))
-			continue
+	out := make([]byte, size)
+	if size == n {
+		// All ASCII.
+		for i := range out {
+			out[i] = b[2*i]
 		}
-		if u >= 0xD800 && u < 0xDC00 {
-			u2 := rune(b[2*i+2]) | rune(b[2*i+3])<<8
-			u = 0x10000 + (u-0xD800)<<10 + (u2 - 0xDC00)
-			i++
-		}
-		out = utf8.AppendRune(out, u)
+		return unsafe.String(&out[0], size), 0, true
 	}
-	return unsafe.String(unsafe.SliceData(out), len(out)), 0, true
+	j := 0
+	for i := 0; i < len(b); i += 2 {
+		u := rune(b[i]) | rune(b[i+1])<<8
+		switch {
+		case u < 0x80:
+			out[j] = byte(u)
+			j++
+			continue
+		case u >= 0xD800 && u < 0xDC00:
+			u2 := rune(b[i+2]) | rune(b[i+3])<<8
+			u = 0x10000 + (u-0xD800)<<10 + (u2 - 0xDC00)
+			i += 2
+		}
+		j += utf8.EncodeRune(out[j:], u)
+	}
+	return unsafe.String(&out[0], size), 0, true
 }
 
 // decodeLatin1 converts Latin-1 to a UTF-8 string.

@@ -78,6 +78,9 @@ func TestStringTraps(t *testing.T) {
 		{"utf16 lone high at end", UTF16, 0x100, 2, []byte{'a', 0, 0x00, 0xD8}, "unpaired surrogate 0xd800"},
 		{"utf16 high then non-low", UTF16, 0x100, 2, []byte{0x00, 0xD8, 'a', 0}, "unpaired surrogate 0xd800"},
 		{"utf16 high high", UTF16, 0x100, 2, []byte{0x00, 0xD8, 0x00, 0xD8}, "unpaired surrogate"},
+		{"utf16 lone high after ascii run", UTF16, 0x100, 5, []byte{'a', 0, 'b', 0, 'c', 0, 'd', 0, 0x00, 0xD8}, "unpaired surrogate 0xd800"},
+		{"utf16 lone low after ascii run", UTF16, 0x100, 9, []byte{'a', 0, 'b', 0, 'c', 0, 'd', 0, 'a', 0, 'b', 0, 'c', 0, 'd', 0, 0x00, 0xDC}, "unpaired surrogate 0xdc00"},
+		{"utf16 non-ascii inside a run", UTF16, 0x100, 4, []byte{'a', 0, 'b', 0, 0x00, 0xDC, 'd', 0}, "unpaired surrogate 0xdc00"},
 		{"tagged utf16 lone", Latin1UTF16, 0x100, UTF16Tag | 1, []byte{0xff, 0xdf}, "unpaired surrogate 0xdfff"},
 	}
 	for _, tt := range tests {
@@ -108,6 +111,10 @@ func TestStringLift(t *testing.T) {
 		{UTF16, 0, nil, ""},
 		{UTF16, 3, []byte{'a', 0, 0xAC, 0x20, 0xFF, 0}, "a€ÿ"},
 		{UTF16, 2, []byte{0x3D, 0xD8, 0x00, 0xDE}, "😀"},
+		{UTF16, 4, []byte{'a', 0, 'b', 0, 'c', 0, 'd', 0}, "abcd"},
+		{UTF16, 7, []byte{'a', 0, 'b', 0, 'c', 0, 'd', 0, 0x3D, 0xD8, 0x00, 0xDE, 'e', 0}, "abcd😀e"},
+		{UTF16, 5, []byte{'a', 0, 0xE9, 0, 'c', 0, 'd', 0, 'e', 0}, "aécde"},
+		{UTF16, 5, []byte{'a', 0, 'b', 0, 'c', 0, 'd', 0, 'e', 1}, "abcdť"},
 		{UTF16, 3, []byte{0xFF, 0xDB, 0xFF, 0xDF, 0, 0}, "\U0010FFFF\x00"},
 		{Latin1UTF16, 3, []byte{'a', 0xFF, 0xE9}, "aÿé"},
 		{Latin1UTF16, 2, []byte{'o', 'k'}, "ok"},
