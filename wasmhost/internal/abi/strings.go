@@ -54,10 +54,11 @@ func (c *cx) loadString(p, n uint32) (string, error) {
 	}
 }
 
+// errEncoding reports an Options.Encoding that is none of the encodings.
 type errEncoding StringEncoding
 
 func (e errEncoding) Error() string {
-	return "abi: invalid string encoding " + StringEncoding(e).String()
+	return "abi: invalid string encoding " + strconv.Itoa(int(e))
 }
 
 // decodeUTF16 converts little-endian UTF-16 to a UTF-8 string. It returns

@@ -428,8 +428,11 @@ func TestMissingOptions(t *testing.T) {
 	if _, err := LiftFlat(noScope, value.Borrow(resA), []uint64{uint64(i)}); err == nil {
 		t.Errorf("borrow lift without a scope: no error")
 	}
-	if _, err := LowerFlat(&Options{Encoding: 9, Instance: newTestInstance(1), HasRealloc: true}, value.String, "x", nil); err == nil {
-		t.Errorf("bad encoding: no error")
+	if _, err := LowerFlat(&Options{Encoding: 9, Instance: newTestInstance(1), HasRealloc: true}, value.String, "x", nil); err == nil || err.Error() != "abi: invalid string encoding 9" {
+		t.Errorf("bad encoding: %v", err)
+	}
+	if _, err := LiftFlat(&Options{Encoding: 9, Instance: newTestInstance(1)}, value.String, []uint64{0, 0}); err == nil {
+		t.Errorf("bad encoding lift: no error")
 	}
 }
 
