@@ -473,13 +473,27 @@ func (p *parser) box(t *Topology, k, v *yaml.Node) *Box {
 			{"wasi", func(_, v *yaml.Node) { p.wasi(t, b, v, what+" wasi") }},
 		})
 	}
-	if b.Component == "" && b.ComponentPos.Line == 0 {
+	if b.Component == "" && b.ComponentPos.Line == 0 && !misspelt(v, "component") {
 		p.errorf(k, "%s has no component: give a path to a .wasm file or a sha256: digest", what)
 	}
 	if b.Digest != "" && strings.HasPrefix(b.Component, "sha256:") && b.Component != b.Digest {
 		p.errs.add(b.DigestPos, "digest %s contradicts component %s", b.Digest, b.Component)
 	}
 	return b
+}
+
+// misspelt reports whether mapping n has a key that is a misspelling of
+// key (already reported as unknown, with the suggestion).
+func misspelt(n *yaml.Node, key string) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k != key && suggest(k, []string{key}) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) limits(l *kernel.Limits, n *yaml.Node, what string) {

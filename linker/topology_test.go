@@ -107,6 +107,9 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top key", "boxes: {}\narows: []\n", []string{
 			`topology.yaml:2:1: unknown key "arows" in the topology (did you mean "arrows"?) (allowed: boxes, drivers, arrows)`,
 		}},
+		{"misspelt component", "boxes:\n  web:\n    comonent: b.wasm\n", []string{
+			`topology.yaml:3:5: unknown key "comonent" in box "web" (did you mean "component"?) (allowed: component, digest, config, instances, limits, restart, wasi)`,
+		}},
 		{"unknown box key", "boxes:\n  web:\n    component: a.wasm\n    comonent: b.wasm\n", []string{
 			`topology.yaml:4:5: unknown key "comonent" in box "web" (did you mean "component"?) (allowed: component, digest, config, instances, limits, restart, wasi)`,
 		}},
