@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/wbox-dev/wbox/wasmhost"
@@ -17,9 +18,18 @@ type Spec struct {
 type BoxSpec struct {
 	Name string
 	// Component is the loaded, compiled component; Digest its content
-	// address ("sha256:..."), which decides whether a box changed.
+	// address ("sha256:..."), which decides whether a box changed. The
+	// kernel instantiates Component in the Runtime that loaded it, which
+	// must be Interruptible: load it in Kernel.Runtime (memory quotas are
+	// enforced per instance, not per Runtime: see doc.go). The kernel never
+	// closes it: its owner (the linker) does, once no Spec uses it.
 	Component *wasmhost.Component
 	Digest    string
+	// Wasm, when Component is nil, is the component binary: the kernel
+	// compiles it in a Runtime of its own (Config.CacheDir), once per
+	// digest, and frees it when no box uses it any more. Tests and tools
+	// without a linker use it.
+	Wasm []byte
 	// Config holds the box's configuration values (served by wasi:config).
 	Config map[string]string
 	// Instances is the size of the box's instance pool (>= 1): calls run on
@@ -33,9 +43,12 @@ type BoxSpec struct {
 	WASI WASIGrants
 }
 
-// Limits are a box's quotas. Zero values mean the kernel defaults.
+// Limits are a box's quotas. Zero values mean the kernel defaults
+// (Config.Defaults, else DefaultLimits).
 type Limits struct {
-	// MemoryBytes caps each instance's linear memory.
+	// MemoryBytes caps each instance's linear memory (all its memories
+	// together), rounded down to whole 64 KiB pages. A grow past it fails
+	// and the trap that follows is reported as ErrMemoryQuota.
 	MemoryBytes uint64
 	// CallTimeout bounds each call into the box; a runaway guest is
 	// interrupted and its instance replaced.
@@ -101,9 +114,18 @@ type Native interface {
 	// box its own namespace). It is called whenever caller is
 	// instantiated.
 	Bind(caller, export string, imports *wasmhost.HostInstance) error
-	// Run runs the task until ctx is done. A returned error fails the task
-	// and its supervisor restarts it.
+	// Run runs the task until ctx is done. A returned error (or a panic)
+	// fails the task and its supervisor calls Run again after a backoff;
+	// returning nil before ctx is done stops it (its bound functions keep
+	// serving).
 	Run(ctx context.Context) error
+}
+
+// NativeCaller is implemented by native tasks that can be called by name
+// through Kernel.Call (the management entry point), as boxes are: fn is
+// "iface#func". A panic fails the call and the task.
+type NativeCaller interface {
+	Call(ctx context.Context, fn string, args []any) ([]any, error)
 }
 
 // DriverFactory makes a native task from its settings.
@@ -113,6 +135,10 @@ type DriverFactory func(spec DriverSpec, env DriverEnv) (Native, error)
 // its own, and a way to call the boxes arrows let it reach (an HTTP ingress
 // calls the boxes it routes to).
 type DriverEnv struct {
+	// Logger logs as the driver (its records carry task=<name>).
+	Logger  *slog.Logger
 	DataDir string
-	Call    func(ctx context.Context, box, fn string, args ...any) ([]any, error)
+	// Call calls an export of a box ("iface#func") with the driver as the
+	// caller (counted as its calls out, and part of the re-entrancy chain).
+	Call func(ctx context.Context, box, fn string, args ...any) ([]any, error)
 }

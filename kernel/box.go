@@ -1,0 +1,776 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/wbox-dev/wbox/wasmhost"
+)
+
+// boxTask is a component box: the unit a deploy starts, rewires, restarts
+// and stops. Its supervisor replaces a failed generation of instances with
+// a new one; a deploy that changes the box replaces the whole boxTask.
+type boxTask struct {
+	k      *Kernel
+	name   string
+	comp   *wasmhost.Component
+	limits Limits // effective (defaults applied)
+	policy RestartPolicy
+
+	mu          sync.Mutex
+	spec        BoxSpec // as given; a rewire replaces its Arrows
+	fp, afp     string
+	restarts    int
+	lastErr     error
+	nextRestart time.Time
+	restarting  bool
+	stopped     bool
+	genN        int
+
+	gen         atomic.Pointer[generation]
+	stopCh      chan struct{} // closed to stop the supervisor
+	swapCh      chan struct{} // a deploy swapped the generation (rebind)
+	supDone     chan struct{}
+	supervising bool
+
+	stdout, stderr *lineWriter
+
+	callsIn, callsOut, errors                   atomic.Uint64
+	overloaded, timeouts, traps, memQuotaFaults atomic.Uint64
+	busy                                        atomic.Int64
+}
+
+func (k *Kernel) newBox(ctx context.Context, spec BoxSpec) (*boxTask, error) {
+	if spec.Name == "" {
+		return nil, errors.New("a box needs a name")
+	}
+	if spec.Instances < 0 {
+		return nil, fmt.Errorf("instances is %d", spec.Instances)
+	}
+	if m := spec.Limits.MemoryBytes; m > 0 && m < pageSize {
+		return nil, fmt.Errorf("memory limit %d bytes is less than one 64 KiB page", m)
+	}
+	pol, err := normPolicy(spec.Restart)
+	if err != nil {
+		return nil, err
+	}
+	c := spec.Component
+	switch {
+	case c != nil:
+		if spec.Digest != "" && c.Digest() != spec.Digest {
+			return nil, fmt.Errorf("digest mismatch: the component hashes to %s, the spec says %s", c.Digest(), spec.Digest)
+		}
+	case spec.Wasm != nil:
+		if c, err = k.comps.acquire(ctx, spec); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errors.New("the spec has neither a Component nor Wasm")
+	}
+	b := &boxTask{
+		k: k, name: spec.Name, comp: c, limits: k.limits(spec.Limits), policy: pol,
+		spec: spec, fp: Fingerprint(spec), afp: ArrowsFingerprint(spec),
+		stopCh: make(chan struct{}), swapCh: make(chan struct{}, 1), supDone: make(chan struct{}),
+	}
+	b.stdout = &lineWriter{events: k.events, kind: EvStdout, task: spec.Name}
+	b.stderr = &lineWriter{events: k.events, kind: EvStderr, task: spec.Name}
+	return b, nil
+}
+
+func normPolicy(p RestartPolicy) (RestartPolicy, error) {
+	switch p.Mode {
+	case "":
+		p.Mode = "always"
+	case "always", "on-failure", "never":
+	default:
+		return p, fmt.Errorf("restart mode %q is not always, on-failure or never", p.Mode)
+	}
+	if p.Backoff <= 0 {
+		p.Backoff = DefaultBackoff
+	}
+	if p.MaxBackoff <= 0 {
+		p.MaxBackoff = max(DefaultMaxBackoff, p.Backoff)
+	}
+	p.MaxBackoff = max(p.MaxBackoff, p.Backoff)
+	return p, nil
+}
+
+// delay is the backoff before restart number n (1, 2, ...) of a streak of
+// failures.
+func (p RestartPolicy) delay(n int) time.Duration {
+	d := p.Backoff
+	for i := 1; i < n && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxBackoff)
+}
+
+func (b *boxTask) taskName() string { return b.name }
+
+// generation is one start of a box: its instance pool, the worker
+// goroutines that own the instances, and the queue they serve.
+type generation struct {
+	b       *boxTask
+	n       int
+	routes  *routing // the table it was started with (native binds)
+	started time.Time
+	timeout time.Duration
+	queue   chan *request
+	max     int64
+	workers []*worker
+
+	inflight atomic.Int64
+	running  atomic.Int32
+	killed   atomic.Bool
+
+	mu        sync.Mutex
+	ended     bool
+	endErr    *TaskError
+	endFailed bool
+
+	dead      chan struct{} // closed when waiting callers must give up
+	failed    chan struct{} // closed when it failed (for the supervisor)
+	drain     chan struct{} // closed to stop after the queued calls
+	drainOnce sync.Once
+	finished  chan struct{} // closed when every worker exited
+}
+
+type request struct {
+	ctx     context.Context
+	fn      string
+	args    []any
+	done    chan reply
+	timeout timeoutCause // its address is this call's deadline cause
+}
+
+type reply struct {
+	res []any
+	err error
+}
+
+type timeoutCause struct{}
+
+func (*timeoutCause) Error() string { return "call timeout" }
+
+func (r *request) reply(res []any, err error) { r.done <- reply{res, err} }
+
+// worker owns one instance: only its goroutine calls into it, so an
+// instance is never entered concurrently.
+type worker struct {
+	g     *generation
+	slot  int
+	inst  *wasmhost.Instance
+	funcs map[string]*wasmhost.Func
+	mem   *memQuota
+	wasi  func()
+	info  atomic.Pointer[instInfo]
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // of the running call
+}
+
+type instInfo struct {
+	id      string
+	started time.Time
+	mem     *memQuota
+}
+
+// startGen instantiates a new generation with the arrows of routes and
+// starts its workers. Nothing is visible to callers until the caller
+// stores it in b.gen.
+func (b *boxTask) startGen(ctx context.Context, routes *routing) (*generation, error) {
+	n := max(b.spec.Instances, 1)
+	b.mu.Lock()
+	b.genN++
+	gn := b.genN
+	b.mu.Unlock()
+	g := &generation{
+		b: b, n: gn, routes: routes, started: time.Now(), timeout: b.limits.CallTimeout,
+		queue: make(chan *request, b.limits.MaxInFlight), max: int64(b.limits.MaxInFlight),
+		dead: make(chan struct{}), failed: make(chan struct{}), drain: make(chan struct{}), finished: make(chan struct{}),
+	}
+	g.workers = make([]*worker, n)
+	for i := range g.workers {
+		w := &worker{g: g, slot: i}
+		if err := w.instantiate(ctx, routes); err != nil {
+			for _, w := range g.workers[:i] {
+				w.closeInstance()
+			}
+			if n > 1 {
+				return nil, fmt.Errorf("instance %d of %d: %w", i+1, n, err)
+			}
+			return nil, err
+		}
+		g.workers[i] = w
+	}
+	g.running.Store(int32(n))
+	for _, w := range g.workers {
+		b.k.wg.Add(1)
+		go w.loop()
+	}
+	return g, nil
+}
+
+// instantiate creates the worker's instance, with a fresh memory quota and
+// imports built from routes.
+func (w *worker) instantiate(ctx context.Context, routes *routing) error {
+	b := w.g.b
+	q := newMemQuota(b.limits.MemoryBytes)
+	im, closeWASI, err := b.imports(routes)
+	if err != nil {
+		return err
+	}
+	inst, err := b.comp.Instantiate(experimental.WithMemoryAllocator(ctx, q), im)
+	if err != nil {
+		closeWASI()
+		if q.overInit.Load() || q.refused.Load() {
+			return fmt.Errorf("%w: the component's memory does not fit in the quota of %d pages: %v", ErrMemoryQuota, q.limit/pageSize, err)
+		}
+		return err
+	}
+	if q.overInit.Load() {
+		inst.Close(context.Background())
+		closeWASI()
+		return fmt.Errorf("%w: the component starts with %d pages of memory, more than its quota of %d pages", ErrMemoryQuota, q.pages(), q.limit/pageSize)
+	}
+	w.inst, w.mem, w.wasi = inst, q, closeWASI
+	w.funcs = map[string]*wasmhost.Func{}
+	w.info.Store(&instInfo{id: fmt.Sprintf("%s.%d", b.name, b.k.instSeq.Add(1)), started: time.Now(), mem: q})
+	return nil
+}
+
+func (w *worker) closeInstance() {
+	if w.inst == nil {
+		return
+	}
+	w.inst.Close(context.Background())
+	w.wasi()
+	w.inst, w.funcs, w.wasi = nil, nil, nil
+	w.info.Store(nil)
+}
+
+func (w *worker) loop() {
+	g := w.g
+	defer func() {
+		w.closeInstance()
+		if g.running.Add(-1) == 0 {
+			close(g.finished)
+		}
+		g.b.k.wg.Done()
+	}()
+	for {
+		select {
+		case req := <-g.queue:
+			w.serve(req)
+		case <-g.dead:
+			return
+		case <-g.drain:
+			for {
+				select {
+				case req := <-g.queue:
+					w.serve(req)
+				case <-g.dead:
+					return
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (w *worker) setCancel(c context.CancelFunc) {
+	w.mu.Lock()
+	w.cancel = c
+	w.mu.Unlock()
+}
+
+// interrupt stops the running call: wazero closes the module when its
+// context is done.
+func (w *worker) interrupt() {
+	w.mu.Lock()
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.mu.Unlock()
+}
+
+// serve runs one call on the worker's instance.
+func (w *worker) serve(req *request) {
+	g, b := w.g, w.g.b
+	defer g.inflight.Add(-1)
+	if g.killed.Load() {
+		req.reply(nil, g.deadErr(req.fn))
+		return
+	}
+	if err := req.ctx.Err(); err != nil {
+		req.reply(nil, &TaskError{Task: b.name, Func: req.fn, Kind: ErrCancelled, Err: err})
+		return
+	}
+	if w.inst == nil {
+		// The last replacement failed; the generation has failed already.
+		req.reply(nil, g.deadErr(req.fn))
+		return
+	}
+	f := w.funcs[req.fn]
+	if f == nil {
+		var err error
+		if f, err = w.inst.Func(req.fn); err != nil {
+			req.reply(nil, &TaskError{Task: b.name, Func: req.fn, Kind: ErrNoFunc, Err: err, detail: err.Error()})
+			return
+		}
+		w.funcs[req.fn] = f
+	}
+	ctx := withCaller(req.ctx, b.name)
+	ctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(g.timeout), &req.timeout)
+	w.setCancel(cancel)
+	if g.killed.Load() {
+		cancel() // end raced with setCancel
+	}
+	w.mem.refused.Store(false)
+	start := time.Now()
+	res, err, panicked := callGuest(ctx, f, req.args)
+	b.busy.Add(int64(time.Since(start)))
+	w.setCancel(nil)
+	timedOut := context.Cause(ctx) == error(&req.timeout)
+	cancel()
+	if err == nil {
+		req.reply(res, nil)
+		return
+	}
+	te, fail, replace := w.classify(req, err, timedOut, panicked)
+	req.reply(nil, te)
+	switch {
+	case fail:
+		g.fail(te)
+	case replace:
+		w.replace(te)
+	}
+}
+
+// callGuest calls f, turning a panic (a wasmhost bug) into an error.
+func callGuest(ctx context.Context, f *wasmhost.Func, args []any) (res []any, err error, panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err, panicked = nil, fmt.Errorf("wasmhost panicked: %v", r), true
+		}
+	}()
+	res, err = f.Call(ctx, args...)
+	return res, err, false
+}
+
+// classify turns a failed call into its TaskError and decides whether the
+// box fails (its own fault: trap, deadline, memory) or only the instance is
+// replaced (its call was cut short from outside: the caller gave up, or a
+// call it made through an arrow failed).
+func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te *TaskError, fail, replace bool) {
+	g, b := w.g, w.g.b
+	broken := panicked || w.inst.Poisoned() != nil
+	var trap *wasmhost.TrapError
+	isTrap := errors.As(err, &trap)
+	var ae *arrowError
+	te = &TaskError{Task: b.name, Func: req.fn, Err: err}
+	switch {
+	case g.killed.Load():
+		// Another call failed the box, or it is being stopped: the
+		// interruption is not this call's fault.
+		return g.deadErr(req.fn), false, false
+	case w.mem.refused.Load():
+		b.memQuotaFaults.Add(1)
+		te.Kind = ErrMemoryQuota
+		te.detail = fmt.Sprintf("a memory grow past the quota of %d pages (%s) was refused; then: %s",
+			w.mem.limit/pageSize, byteSize(w.mem.limit), firstLine(err))
+		b.callFailed(te)
+		return te, true, false
+	case errors.As(err, &ae):
+		te.Kind = ErrArrow
+		te.detail = ae.Error()
+		return te, false, broken
+	case timedOut:
+		b.timeouts.Add(1)
+		te.Kind = ErrCallTimeout
+		te.detail = fmt.Sprintf("ran longer than the call timeout of %s and was interrupted", g.timeout)
+		b.callFailed(te)
+		return te, true, false
+	case req.ctx.Err() != nil:
+		te.Kind = ErrCancelled
+		te.Err = errors.Join(context.Cause(req.ctx), err)
+		te.detail = context.Cause(req.ctx).Error()
+		return te, false, broken
+	case isTrap || broken:
+		b.traps.Add(1)
+		te.Kind = ErrTrap
+		if isTrap {
+			te.detail = firstLine(trap.Err)
+		} else {
+			te.detail = firstLine(err)
+		}
+		b.callFailed(te)
+		return te, true, false
+	}
+	// The call was refused before it ran (bad arguments): nothing broke.
+	te.Kind = ErrInvalidCall
+	te.detail = err.Error()
+	return te, false, false
+}
+
+// ErrInvalidCall: the arguments did not match the function's type.
+var ErrInvalidCall = errors.New("invalid call")
+
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSuffix(s, " (recovered by wazero)")
+}
+
+func byteSize(n uint64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func (b *boxTask) callFailed(te *TaskError) {
+	b.k.events.emit(slog.LevelWarn, EvCallFailed, b.name, te.Error(), "func", te.Func, "cause", te.Kind.Error())
+}
+
+// replace rebuilds the worker's instance after a call left it unusable
+// through no fault of its own. If that fails, the box fails.
+func (w *worker) replace(why *TaskError) {
+	b := w.g.b
+	old := "?"
+	if info := w.info.Load(); info != nil {
+		old = info.id
+	}
+	w.closeInstance()
+	routes := w.g.routes
+	if cur := b.k.routes.Load(); cur.tasks[b.name] == task(b) {
+		routes = cur
+	}
+	if err := w.instantiate(context.Background(), routes); err != nil {
+		w.g.fail(&TaskError{Task: b.name, Kind: ErrTaskFailed, Err: err, detail: "replacing instance " + old + ": " + err.Error()})
+		return
+	}
+	b.k.events.emit(slog.LevelInfo, EvInstance, b.name, "instance "+old+" replaced by "+w.info.Load().id,
+		"old", old, "new", w.info.Load().id, "reason", why.Error())
+}
+
+// end ends the generation: waiting callers are released with err and
+// running calls are interrupted. It reports whether this call ended it.
+func (g *generation) end(err *TaskError, failed bool) bool {
+	g.mu.Lock()
+	if g.ended {
+		g.mu.Unlock()
+		return false
+	}
+	g.ended, g.endErr, g.endFailed = true, err, failed
+	g.killed.Store(true)
+	if failed {
+		close(g.failed)
+	}
+	close(g.dead)
+	g.mu.Unlock()
+	for _, w := range g.workers {
+		w.interrupt()
+	}
+	return true
+}
+
+// fail fails the generation: the supervisor restarts the box.
+func (g *generation) fail(te *TaskError) {
+	if !g.end(te, true) {
+		return
+	}
+	b := g.b
+	b.mu.Lock()
+	b.lastErr = te
+	b.mu.Unlock()
+	b.k.events.emit(slog.LevelError, EvBoxFailed, b.name, fmt.Sprintf("box %q failed: %v", b.name, te), "err", te.Error())
+}
+
+// stop stops the generation after the calls already queued, or at once when
+// ctx ends.
+func (g *generation) stop(ctx context.Context, reason string) {
+	g.drainOnce.Do(func() { close(g.drain) })
+	stopped := &TaskError{Task: g.b.name, Kind: ErrStopped, detail: reason}
+	select {
+	case <-g.finished:
+	case <-ctx.Done():
+		g.end(stopped, false)
+		<-g.finished
+	}
+	g.end(stopped, false)
+}
+
+// deadErr is the error of a call caught by the end of the generation.
+func (g *generation) deadErr(fn string) *TaskError {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.endFailed {
+		return &TaskError{Task: g.b.name, Func: fn, Kind: ErrTaskFailed, Err: g.endErr, detail: g.endErr.Error()}
+	}
+	if g.endErr != nil {
+		return &TaskError{Task: g.b.name, Func: fn, Kind: ErrStopped, detail: g.endErr.detail}
+	}
+	return &TaskError{Task: g.b.name, Func: fn, Kind: ErrStopped}
+}
+
+// call queues a call into the box and waits for it.
+func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error) {
+	b.callsIn.Add(1)
+	res, err := b.call1(ctx, fn, args)
+	if err != nil {
+		b.errors.Add(1)
+	}
+	return res, err
+}
+
+func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, error) {
+	if err := reentrant(ctx, b.name, fn); err != nil {
+		return nil, err
+	}
+	g := b.gen.Load()
+	if g == nil {
+		return nil, &TaskError{Task: b.name, Func: fn, Kind: ErrUnavailable, detail: "it has not started"}
+	}
+	if g.killed.Load() {
+		return nil, b.unavailable(g, fn)
+	}
+	if n := g.inflight.Add(1); n > g.max {
+		g.inflight.Add(-1)
+		b.overloaded.Add(1)
+		return nil, &TaskError{Task: b.name, Func: fn, Kind: ErrOverloaded,
+			detail: fmt.Sprintf("%d calls queued or running, the limit is %d", n-1, g.max)}
+	}
+	req := &request{ctx: ctx, fn: fn, args: args, done: make(chan reply, 1)}
+	g.queue <- req // never blocks: inflight <= max = cap(queue)
+	select {
+	case r := <-req.done:
+		return r.res, r.err
+	case <-g.dead:
+		select {
+		case r := <-req.done:
+			return r.res, r.err
+		default:
+		}
+		return nil, g.deadErr(fn)
+	case <-ctx.Done():
+		return nil, &TaskError{Task: b.name, Func: fn, Kind: ErrCancelled, Err: context.Cause(ctx), detail: context.Cause(ctx).Error()}
+	}
+}
+
+// unavailable is the error of a call into a box whose generation ended.
+func (b *boxTask) unavailable(g *generation, fn string) *TaskError {
+	g.mu.Lock()
+	failed, cause := g.endFailed, g.endErr
+	g.mu.Unlock()
+	if !failed {
+		return &TaskError{Task: b.name, Func: fn, Kind: ErrStopped}
+	}
+	b.mu.Lock()
+	next, never := b.nextRestart, b.policy.Mode == "never"
+	b.mu.Unlock()
+	te := &TaskError{Task: b.name, Func: fn, Kind: ErrUnavailable, Err: cause}
+	switch {
+	case never:
+		te.detail = fmt.Sprintf("it failed (%v) and its restart policy is never", cause)
+	case !next.IsZero():
+		te.detail = fmt.Sprintf("it failed (%v); restarting in %s", cause, time.Until(next).Round(time.Millisecond))
+	default:
+		te.detail = fmt.Sprintf("it failed (%v); restarting", cause)
+	}
+	return te
+}
+
+// supervise restarts the box whenever its generation fails, with
+// exponential backoff, until the box is stopped.
+func (b *boxTask) supervise() {
+	defer b.k.wg.Done()
+	defer close(b.supDone)
+	streak := 0
+	for {
+		g := b.gen.Load()
+		select {
+		case <-b.stopCh:
+			return
+		case <-b.swapCh:
+			continue
+		case <-g.failed:
+		}
+		select {
+		case <-g.finished: // its instances are closed
+		case <-b.stopCh:
+			return
+		}
+		if time.Since(g.started) >= b.policy.MaxBackoff {
+			streak = 0 // it ran long enough: a fresh failure
+		}
+		if b.policy.Mode == "never" {
+			b.k.events.emit(slog.LevelError, EvBoxFailed, b.name, fmt.Sprintf("box %q stays failed: its restart policy is never", b.name))
+			select {
+			case <-b.stopCh:
+				return
+			case <-b.swapCh:
+				continue
+			}
+		}
+	restart:
+		for {
+			streak++
+			delay := b.policy.delay(streak)
+			b.mu.Lock()
+			b.nextRestart = time.Now().Add(delay)
+			b.mu.Unlock()
+			t := time.NewTimer(delay)
+			select {
+			case <-b.stopCh:
+				t.Stop()
+				return
+			case <-b.swapCh:
+				t.Stop()
+			case <-t.C:
+			}
+			if b.gen.Load() != g {
+				break restart // a deploy rebound the box meanwhile
+			}
+			b.mu.Lock()
+			b.restarting = true
+			b.mu.Unlock()
+			ng, err := b.startGen(context.Background(), b.k.routes.Load())
+			b.mu.Lock()
+			b.restarting = false
+			b.nextRestart = time.Time{}
+			if err != nil {
+				b.lastErr = err
+				b.mu.Unlock()
+				b.k.events.emit(slog.LevelError, EvBoxRestartErr, b.name, fmt.Sprintf("box %q did not restart: %v", b.name, err), "err", err.Error())
+				continue
+			}
+			if b.stopped || b.gen.Load() != g {
+				b.mu.Unlock()
+				ng.stop(context.Background(), "superseded")
+				break restart
+			}
+			b.gen.Store(ng)
+			b.restarts++
+			n := b.restarts
+			b.mu.Unlock()
+			b.k.events.emit(slog.LevelInfo, EvBoxRestarted, b.name, fmt.Sprintf("box %q restarted (restart %d)", b.name, n),
+				"restarts", fmt.Sprint(n), "instances", strings.Join(ng.ids(), " "))
+			break restart
+		}
+	}
+}
+
+func (g *generation) ids() []string {
+	var ids []string
+	for _, w := range g.workers {
+		if info := w.info.Load(); info != nil {
+			ids = append(ids, info.id)
+		}
+	}
+	return ids
+}
+
+// stop stops the box: its supervisor, then its instances after the calls
+// already queued (or at once when ctx ends).
+func (b *boxTask) stop(ctx context.Context, reason string) {
+	b.mu.Lock()
+	if b.stopped {
+		b.mu.Unlock()
+		return
+	}
+	b.stopped = true
+	sup := b.supervising
+	b.mu.Unlock()
+	close(b.stopCh)
+	if sup {
+		<-b.supDone
+	}
+	if g := b.gen.Load(); g != nil {
+		g.stop(ctx, reason)
+	}
+	b.stdout.Flush()
+	b.stderr.Flush()
+	b.k.comps.release(context.WithoutCancel(ctx), b.spec)
+	b.k.events.emit(slog.LevelInfo, EvBoxStopped, b.name, fmt.Sprintf("box %q stopped: %s", b.name, reason), "reason", reason)
+}
+
+// startSupervisor runs the supervisor once the box is live.
+func (b *boxTask) startSupervisor() {
+	b.mu.Lock()
+	b.supervising = true
+	b.mu.Unlock()
+	b.k.wg.Add(1)
+	go b.supervise()
+}
+
+// swapGen replaces the running generation (a rebind) and returns the old
+// one, to be stopped by the caller.
+func (b *boxTask) swapGen(ng *generation) *generation {
+	b.mu.Lock()
+	old := b.gen.Swap(ng)
+	b.mu.Unlock()
+	select {
+	case b.swapCh <- struct{}{}:
+	default:
+	}
+	return old
+}
+
+func (b *boxTask) status() BoxStatus {
+	b.mu.Lock()
+	s := BoxStatus{
+		Spec: b.spec, Fingerprint: b.fp, ArrowsFingerprint: b.afp,
+		Restarts: b.restarts, NextRestart: b.nextRestart,
+	}
+	if b.lastErr != nil {
+		s.LastError = b.lastErr.Error()
+	}
+	stopped, restarting := b.stopped, b.restarting
+	b.mu.Unlock()
+	g := b.gen.Load()
+	switch {
+	case stopped:
+		s.State = StateStopped
+	case g == nil || restarting:
+		s.State = StateStarting
+	case g.killed.Load():
+		s.State = StateFailed
+	default:
+		s.State = StateRunning
+	}
+	if g != nil && !g.killed.Load() {
+		s.Started = g.started
+		for _, w := range g.workers {
+			if info := w.info.Load(); info != nil {
+				s.Instances = append(s.Instances, info.id)
+				s.Counters.MemoryPages += uint64(info.mem.pages())
+			}
+		}
+		s.Counters.InFlight = int(g.inflight.Load())
+	}
+	s.Counters.CallsIn = b.callsIn.Load()
+	s.Counters.CallsOut = b.callsOut.Load()
+	s.Counters.Errors = b.errors.Load()
+	s.Counters.Overloaded = b.overloaded.Load()
+	s.Counters.Timeouts = b.timeouts.Load()
+	s.Counters.Traps = b.traps.Load()
+	s.Counters.MemoryQuota = b.memQuotaFaults.Load()
+	s.Counters.Busy = time.Duration(b.busy.Load())
+	return s
+}

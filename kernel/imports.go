@@ -1,0 +1,132 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/wbox-dev/wbox/internal/semver"
+	"github.com/wbox-dev/wbox/wasmhost"
+	"github.com/wbox-dev/wbox/wasmhost/value"
+)
+
+// imports builds what one instance of the box may import: each arrow bound
+// to its target (a native target's Bind, or forwarders into a box's
+// queue), wasi:config from the box's Config, and the WASI interfaces with
+// the box's grants. Any other import does not exist, and instantiation
+// fails naming it. The returned func frees the WASI state.
+func (b *boxTask) imports(routes *routing) (*wasmhost.Imports, func(), error) {
+	im, closeWASI, err := b.wasiImports()
+	if err != nil {
+		return nil, nil, fmt.Errorf("wasi: %w", err)
+	}
+	fail := func(err error) (*wasmhost.Imports, func(), error) {
+		closeWASI()
+		return nil, nil, err
+	}
+	arrows := routes.arrows[b.name]
+	for _, e := range b.comp.World().Imports {
+		switch e.Kind {
+		case wasmhost.ExternType:
+			continue // types used by imported interfaces
+		case wasmhost.ExternInstance:
+		default:
+			return fail(fmt.Errorf("import %s: a box can import only interfaces (through arrows), not a %s", e.Name, e.Kind))
+		}
+		if r, ok := arrows[e.Name]; ok {
+			hi := im.Instance(e.Name)
+			switch {
+			case r.driver != nil:
+				if err := bindNative(r.driver, b.name, r.Export, hi); err != nil {
+					return fail(fmt.Errorf("arrow %s -> %s.%s: %w", e.Name, r.Target, r.Export, err))
+				}
+			case r.box != nil:
+				if err := b.forward(hi, e.Name, e.Instance); err != nil {
+					return fail(err)
+				}
+			}
+			continue
+		}
+		switch {
+		case isConfig(e.Name):
+			serveConfig(im.Instance(e.Name), b.spec.Config)
+		case isWASI(e.Name):
+			// served by the WASI host above
+		default:
+			return fail(fmt.Errorf("import %s has no arrow: without an arrow an import does not exist (bound: %s)", e.Name, boundList(arrows)))
+		}
+	}
+	return im, closeWASI, nil
+}
+
+func boundList(arrows map[string]*route) string {
+	if len(arrows) == 0 {
+		return "none"
+	}
+	var ns []string
+	for n := range arrows {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return strings.Join(ns, ", ")
+}
+
+// bindNative calls Bind, turning a panic into an error.
+func bindNative(d *driverTask, caller, export string, hi *wasmhost.HostInstance) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: Bind: %v", ErrPanic, r)
+		}
+	}()
+	return d.native.Bind(caller, export, hi)
+}
+
+// isWASI reports whether iface is one of the WASI 0.2 interfaces the node
+// serves itself, with the box's explicit grants (the same set as
+// linker.HostProvided). Everything else, wasi:keyvalue included, needs an
+// arrow.
+func isWASI(iface string) bool {
+	base, v, ok := semver.Split(iface)
+	if !ok || v.Major != 0 || v.Minor != 2 || v.Pre != "" {
+		return false
+	}
+	for _, p := range []string{"wasi:cli/", "wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:filesystem/"} {
+		if strings.HasPrefix(base, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isConfig reports whether iface is wasi:config's store (or its older name,
+// runtime), which the kernel serves from BoxSpec.Config.
+func isConfig(iface string) bool {
+	base, _, _ := semver.Split(iface)
+	return base == "wasi:config/store" || base == "wasi:config/runtime"
+}
+
+// serveConfig implements wasi:config/store: get(key) ->
+// result<option<string>, error> and get-all() -> result<list<tuple<string,
+// string>>, error>. It never fails.
+func serveConfig(hi *wasmhost.HostInstance, cfg map[string]string) {
+	keys := make([]string, 0, len(cfg))
+	for k := range cfg {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	all := make([]any, len(keys))
+	for i, k := range keys {
+		all[i] = []any{k, cfg[k]}
+	}
+	hi.Func("get", func(_ context.Context, args []any) ([]any, error) {
+		key, _ := args[0].(string)
+		if v, ok := cfg[key]; ok {
+			return []any{value.Ok(value.Some(v))}, nil
+		}
+		return []any{value.Ok(value.None())}, nil
+	})
+	hi.Func("get-all", func(context.Context, []any) ([]any, error) {
+		return []any{value.Ok(all)}, nil
+	})
+}
