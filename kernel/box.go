@@ -12,6 +12,7 @@ import (
 
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/wbox-dev/wbox/wasmhost"
+	"github.com/wbox-dev/wbox/wasmhost/wasi"
 )
 
 // boxTask is a component box: the unit a deploy starts, rewires, restarts
@@ -376,6 +377,7 @@ func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te 
 	var trap *wasmhost.TrapError
 	isTrap := errors.As(err, &trap)
 	var ae *arrowError
+	var exit *wasi.ExitError
 	te = &TaskError{Task: b.name, Func: req.fn, Err: err}
 	switch {
 	case g.killed.Load():
@@ -389,6 +391,15 @@ func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te 
 			w.mem.limit/pageSize, byteSize(w.mem.limit), firstLine(err))
 		b.callFailed(te)
 		return te, true, false
+	case errors.As(err, &exit):
+		// wasi:cli/exit ends the instance; a non-zero status is a failure.
+		te.Kind = ErrExited
+		te.detail = fmt.Sprintf("exit status %d", exit.Code)
+		if exit.Code != 0 {
+			b.callFailed(te)
+			return te, true, false
+		}
+		return te, false, true
 	case errors.As(err, &ae):
 		te.Kind = ErrArrow
 		te.detail = ae.Error()
@@ -421,8 +432,13 @@ func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te 
 	return te, false, false
 }
 
-// ErrInvalidCall: the arguments did not match the function's type.
-var ErrInvalidCall = errors.New("invalid call")
+var (
+	// ErrInvalidCall: the arguments did not match the function's type.
+	ErrInvalidCall = errors.New("invalid call")
+	// ErrExited: the guest called wasi:cli/exit. Status 0 only replaces
+	// the instance; another status fails the box.
+	ErrExited = errors.New("the guest exited")
+)
 
 func firstLine(err error) string {
 	s := err.Error()

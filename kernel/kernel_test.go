@@ -532,3 +532,49 @@ func TestCallErrors(t *testing.T) {
 		t.Errorf("add = %v", res)
 	}
 }
+
+// WASI is granted explicitly: a box's stdout and stderr become events only
+// when granted; its arguments and environment are what the spec says.
+func TestWASIStdio(t *testing.T) {
+	k := newKernel(t, kernel.Config{})
+	cmd := box(t, "cmd", "hello-cmd")
+	cmd.WASI = kernel.WASIGrants{Stdout: true, Stderr: true, Args: []string{"hello", "x"}, Env: map[string]string{"WHO": "kernel"}}
+	mute := box(t, "mute", "hello-cmd")
+	apply(t, k, kernel.Plan{Start: []kernel.BoxSpec{cmd, mute}})
+	const runFn = "wasi:cli/run@0.2.12#run"
+	for _, n := range []string{"cmd", "mute"} {
+		if res := call(t, k, n, runFn); len(res) != 1 {
+			t.Errorf("%s: run = %v", n, res)
+		}
+	}
+	var out, errOut []string
+	for _, e := range k.Events(0, "cmd") {
+		switch e.Kind {
+		case kernel.EvStdout:
+			out = append(out, e.Msg)
+		case kernel.EvStderr:
+			errOut = append(errOut, e.Msg)
+		}
+	}
+	want := []string{"hello from wbox run: 2 args", "arg[0] = hello", "arg[1] = x", "WHO = kernel"}
+	if !slices.Equal(out, want) || !slices.Equal(errOut, []string{"exiting with 0"}) {
+		t.Errorf("stdout %q, stderr %q; want %q, [exiting with 0]", out, errOut, want)
+	}
+	if hasEvent(k, "mute", kernel.EvStdout) || hasEvent(k, "mute", kernel.EvStderr) {
+		t.Error("output of a box without stdio grants was not discarded")
+	}
+}
+
+// wasi:cli/exit with a non-zero status fails the box.
+func TestWASIExit(t *testing.T) {
+	k := newKernel(t, kernel.Config{})
+	ex := box(t, "ex", "hello-cmd")
+	ex.WASI.Args = []string{"hello", "--exit", "3"}
+	apply(t, k, kernel.Plan{Start: []kernel.BoxSpec{ex}})
+	err := callErr(k, "ex", "wasi:cli/run@0.2.12#run")
+	wantErr(t, err, kernel.ErrExited)
+	if !strings.Contains(err.Error(), "exit status") {
+		t.Errorf("error %q", err)
+	}
+	running(t, k, "ex", 1)
+}

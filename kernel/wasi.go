@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/wbox-dev/wbox/wasmhost"
+	"github.com/wbox-dev/wbox/wasmhost/wasi"
 )
 
 // wasiConfig is what a box's WASI grants give one of its instances.
@@ -30,17 +31,17 @@ func (b *boxTask) wasiConfig() wasiConfig {
 	return c
 }
 
-// wasiImports returns the WASI 0.2 host of one instance and a func that
-// frees it.
-//
-// TODO(wasi): package wasmhost/wasi is being written; until it lands, no
-// WASI interface is served, so a component importing one fails to
-// instantiate, naming the interface. Then this becomes:
-//
-//	h := wasi.New(wasi.Config{Args: c.Args, Env: c.Env, Stdout: c.Stdout, Stderr: c.Stderr, Preopens: ...})
-//	return h.Imports(), func() { h.Close() }, nil
-var wasiImports = func(c wasiConfig) (*wasmhost.Imports, func(), error) {
-	return wasmhost.NewImports(), func() {}, nil
+// wasiImports returns the WASI 0.2 host of one instance (package
+// wasmhost/wasi) and a func that frees it. Nothing is ambient: without
+// grants, output is discarded, the environment is empty and no directory
+// is visible.
+func wasiImports(c wasiConfig) (*wasmhost.Imports, func(), error) {
+	cfg := wasi.Config{Args: c.Args, Env: c.Env, Stdout: c.Stdout, Stderr: c.Stderr}
+	for _, d := range c.Dirs {
+		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{HostDir: d.HostDir, GuestPath: d.GuestPath, ReadOnly: d.ReadOnly})
+	}
+	h := wasi.New(cfg)
+	return h.Imports(), func() { h.Close() }, nil
 }
 
 func (b *boxTask) wasiImports() (*wasmhost.Imports, func(), error) {
