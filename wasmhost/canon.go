@@ -59,6 +59,9 @@ func (s *scope) options(o binary.CanonOptions) (mem api.Memory, realloc, post ap
 	if o.Async || o.Callback != nil {
 		return nil, nil, nil, errors.New("async lifting and lowering are not supported")
 	}
+	if o.GC || o.CoreType != nil {
+		return nil, nil, nil, errors.New("the gc and core-type canonical options are not supported")
+	}
 	if o.Memory != nil {
 		if mem, err = s.coreMemory(*o.Memory); err != nil {
 			return
