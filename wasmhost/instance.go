@@ -20,37 +20,10 @@ func (c *Component) typecheck(ctx context.Context) (*World, error) {
 		return nil, err
 	}
 	w := &World{}
-	for _, d := range c.ast.Defs {
-		imp, ok := d.(*binary.Import)
-		if !ok {
-			continue
+	for _, im := range s.imported {
+		if e, ok := im.item.extern(im.name); ok {
+			w.Imports = append(w.Imports, e)
 		}
-		e := Extern{Name: imp.Name}
-		switch imp.Desc.Kind {
-		case binary.ExternFunc:
-			e.Kind, e.Func = ExternFunc, s.typeAt(imp.Desc.Index).fn
-		case binary.ExternInstance:
-			// Elaborate again for the world: the dry run's instance is gone.
-			te := s.typeAt(imp.Desc.Index)
-			if te == nil || te.inst == nil {
-				continue
-			}
-			ci, err := elabInstance(te.def, te.inst, imp.Name, freshBinder{iface: imp.Name})
-			if err != nil {
-				return nil, err
-			}
-			e.Kind, e.Instance = ExternInstance, ci.instanceType()
-		case binary.ExternType:
-			e.Kind = ExternType
-			if imp.Desc.SubResource {
-				e.Resource = &value.ResourceType{Name: imp.Name}
-			} else if te := s.typeAt(imp.Desc.Index); te != nil {
-				e.Type, e.Resource = te.val, te.res
-			}
-		default:
-			e.Kind = ExternModule
-		}
-		w.Imports = append(w.Imports, e)
 	}
 	for _, n := range out.order {
 		if e, ok := out.exports[n].extern(n); ok {

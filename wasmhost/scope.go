@@ -32,6 +32,13 @@ type scope struct {
 	types         []*typeEntry
 	components    []*compTemplate
 	instances     []*compInstance
+
+	imported []namedItem // the top level's imports, in order, for World
+}
+
+type namedItem struct {
+	name string
+	item exportItem
 }
 
 // tree is the state shared by a top-level instance and every instance

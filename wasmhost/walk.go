@@ -224,6 +224,9 @@ func (s *scope) defineImport(d *binary.Import, args map[string]exportItem) error
 		return err
 	}
 	s.push(it)
+	if args == nil {
+		s.imported = append(s.imported, namedItem{d.Name, it})
+	}
 	return nil
 }
 
