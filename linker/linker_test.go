@@ -432,3 +432,21 @@ func TestLinkCompatibleVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestLinkVersionlessEndpoints(t *testing.T) {
+	// An arrow may leave versions out when they are unambiguous.
+	dir := testDir(t)
+	l := newLinker(t, dir)
+	src := strings.Replace(helloYAML, "  - from: counter.wbox:kv/store@0.1.0\n    to: kv\n", "  - from: counter.wbox:kv/store\n    to: kv.wbox:kv/store\n", 1)
+	spec, err := linkYAML(t, l, dir, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range spec.Boxes {
+		if b.Name == "counter" {
+			if a := b.Arrows[0]; a.Export != "wbox:kv/store@0.1.0" || a.Import != "wbox:kv/store@0.1.0" || a.Target != "kv" {
+				t.Errorf("arrow = %+v", a)
+			}
+		}
+	}
+}
