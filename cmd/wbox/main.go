@@ -25,6 +25,14 @@ func commands() []command {
 		{"inspect", "inspect [--json] FILE.wasm", "print a component's world as WIT", runInspect},
 		{"call", "call [flags] FILE.wasm EXPORT [ARG...]", "call an exported function with WAVE arguments", runCall},
 		{"run", "run [flags] FILE.wasm [ARG...]", "run a wasi:cli/run command component", runRun},
+		{"up", "up [--data DIR] FILE", "run a node and deploy a topology, in the foreground", runUp},
+		{"node", "node [--data DIR]", "run a node in the foreground", runNode},
+		{"deploy", "deploy [--data DIR] FILE", "type-check a topology and apply it to the node", runDeploy},
+		{"plan", "plan [--data DIR] FILE", "print what deploying a topology would change", runPlan},
+		{"status", "status [--data DIR] [--json]", "print the node's boxes and drivers", runStatus},
+		{"logs", "logs [--data DIR] [-f] [BOX]", "print the node's event log", runLogs},
+		{"invoke", "invoke [--data DIR] BOX EXPORT [ARG...]", "call a running box's export with WAVE arguments", runInvoke},
+		{"stop", "stop [--data DIR] [BOX...]", "stop boxes, or the node", runStop},
 		{"version", "version", "print the version", runVersion},
 	}
 }
