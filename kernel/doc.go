@@ -11,4 +11,114 @@
 // (memory, per-call deadline, calls in flight), arrows and the event log. It
 // applies a Plan computed by package linker; it knows nothing of YAML,
 // topology files or NATS, and must not import linker or nodes.
+//
+// # API
+//
+//	k, _ := kernel.New(kernel.Config{DataDir: dir, Drivers: drivers})
+//	rt, _ := k.Runtime(ctx)                // load components here (interruptible)
+//	err := k.Apply(ctx, plan)              // all or nothing
+//	res, err := k.Call(ctx, "box", "iface#func", args...)
+//	s := k.Snapshot()                      // what runs: specs, fingerprints, state, counters
+//	evs := k.Events(since, "box")          // the event log; Follow streams it
+//	k.Close(ctx)
+//
+// The linker diffs a desired Spec against Snapshot with Fingerprint (what a
+// box is made of: a change restarts it), ArrowsFingerprint (its arrows: a
+// change rewires it in place) and DriverFingerprint.
+//
+// # Boxes, instances and calls
+//
+// A box runs Instances instances of its component. Each instance is owned
+// by one worker goroutine, the only one that ever calls into it, so an
+// instance is never entered concurrently. Calls into a box wait in one FIFO
+// queue that all its workers serve; Limits.MaxInFlight bounds the calls
+// queued or running, and one more fails at once with ErrOverloaded. A call
+// runs with the caller's context plus the box's CallTimeout; the runtime
+// closes a guest whose context ends, so a runaway loop stops. Callers wait
+// on their reply, their context, and the end of the box's current
+// generation of instances, so a failing box releases its callers at once.
+//
+// Every call error is a *TaskError with one of the Err* kinds. Faults of the
+// box itself fail the box: a trap (ErrTrap), a deadline (ErrCallTimeout), a
+// refused memory grow (ErrMemoryQuota), a non-zero wasi:cli/exit. The call
+// gets that error, every other queued or running call gets ErrTaskFailed at
+// once, calls meanwhile get ErrUnavailable, and the supervisor starts a new
+// generation after an exponential backoff (RestartPolicy), counting
+// restarts. Faults from outside only replace the instance involved: a
+// caller that gave up mid-call (ErrCancelled), or a call the box made
+// through an arrow that failed (ErrArrow: a host function can only fail
+// by trapping its caller, so the kernel recognizes its own error in the trap
+// and blames the callee).
+//
+// # Quotas
+//
+// Memory is capped per instance (all its linear memories together), not per
+// wazero Runtime: each instance is created with its own wazero
+// MemoryAllocator (experimental.WithMemoryAllocator) that backs its
+// memories, counts their pages (Counters.MemoryPages) and refuses to grow
+// them past Limits.MemoryBytes. This departs from "one Runtime per memory
+// limit" for three reasons: a refused grow is known for certain, so the
+// trap that follows is reported as ErrMemoryQuota rather than as a bare
+// trap; components need not be compiled once per distinct limit (the
+// linker's compiled component serves every box); and the memory of each
+// instance is measured, not only capped.
+//
+// Calls must be interruptible: a component must be loaded in a Runtime with
+// wasmhost.Config.Interruptible (Kernel.Runtime returns the kernel's own).
+// Without it, no deadline stops a runaway guest, and since Go cannot
+// preempt wazero's compiled code, the loop also stalls every stop-the-world
+// of the garbage collector: the whole node hangs.
+//
+// # Arrows
+//
+// When a box's instance is created, each of its imports is bound: to a
+// native target through Native.Bind, or, for a box target, to host
+// functions that forward each call to the target box's queue as Go values.
+// Forwarders look the arrow up at call time in the kernel's routing table,
+// which Apply swaps atomically, so a rewire between boxes changes no
+// instance. Native targets are bound into the instances instead (their
+// functions are not reachable otherwise), so a box whose arrows to native
+// tasks change, or whose native target restarts, is rebound: new instances
+// start beside the old and replace them, without counting as a restart.
+// An import without an arrow does not exist: instantiation fails naming
+// it. The exceptions are the WASI 0.2 interfaces (cli, io, clocks, random,
+// filesystem; package wasmhost/wasi) with exactly the grants of the box's
+// WASIGrants — its stdout and stderr, when granted, become box.stdout and
+// box.stderr events, one per line — and wasi:config/store, served from
+// BoxSpec.Config.
+//
+// Each call carries its chain of boxes in its context. A call into a box
+// already in the chain (A → B → A) fails at once with ErrReentrant instead
+// of deadlocking the single-threaded instance waiting for itself.
+//
+// TODO(fused): between two component boxes on one node, lift the arguments
+// from the caller's memory and lower them straight into the callee's (as
+// wasmtime's fused adapters do) instead of building Go values.
+//
+// TODO(resources): resources cannot cross an arrow between two boxes yet
+// (an import whose interface defines one is refused); native targets may
+// define them.
+//
+// # Deploys
+//
+// Apply starts new and restarted tasks first, beside the old ones; if all
+// start, it swaps the routing table (the deploy's single commit point),
+// then stops the replaced and removed tasks after the calls they had
+// queued. If one fails to start, everything Apply started is stopped and
+// the error names the task: the old topology never stopped serving.
+//
+// # Native tasks
+//
+// A driver's Run runs under a supervisor: an error or a panic fails it and
+// Run is called again, on the same Native, after a backoff. A call through
+// Kernel.Call into a native task that implements NativeCaller that panics
+// fails the call (ErrPanic) and the task. A panic inside a function a
+// native task bound into a box is recovered by wazero and traps that box
+// instead (wasmhost does not let the kernel wrap bound functions).
+//
+// # Event log
+//
+// Every lifecycle change is an Event: logged through slog, kept in a ring
+// buffer (Events, Follow) and appended as a JSON line to DataDir/events.log,
+// whose tail is read back when a kernel starts.
 package kernel

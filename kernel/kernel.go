@@ -373,8 +373,9 @@ type compCache struct {
 	dir  string
 	log  *slog.Logger
 	mu   sync.Mutex
-	rt   *wasmhost.Runtime
-	refs map[string]*compRef
+	rt     *wasmhost.Runtime
+	refs   map[string]*compRef
+	closed bool
 }
 
 type compRef struct {
@@ -408,6 +409,9 @@ func (cc *compCache) acquire(ctx context.Context, b BoxSpec) (*wasmhost.Componen
 }
 
 func (cc *compCache) runtimeLocked(ctx context.Context) (*wasmhost.Runtime, error) {
+	if cc.closed {
+		return nil, ErrClosed
+	}
 	if cc.rt == nil {
 		rt, err := wasmhost.NewRuntime(ctx, wasmhost.Config{CacheDir: cc.dir, Interruptible: true, Logger: cc.log})
 		if err != nil {
@@ -454,6 +458,7 @@ func (cc *compCache) release(ctx context.Context, b BoxSpec) {
 func (cc *compCache) close(ctx context.Context) error {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
+	cc.closed = true
 	var err error
 	for d, r := range cc.refs {
 		err = errors.Join(err, r.c.Close(ctx))

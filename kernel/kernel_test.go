@@ -578,3 +578,18 @@ func TestWASIExit(t *testing.T) {
 	}
 	running(t, k, "ex", 1)
 }
+
+// wasi:config/store serves the box's config values.
+func TestConfig(t *testing.T) {
+	k := newKernel(t, kernel.Config{})
+	c := box(t, "c", "configured")
+	c.Config = map[string]string{"greeting": "hello, 世界"}
+	apply(t, k, kernel.Plan{Start: []kernel.BoxSpec{c}})
+	const get = "wbox:test/configured@0.1.0#get"
+	if res := call(t, k, "c", get, "greeting"); res[0] != "hello, 世界" {
+		t.Errorf("get(greeting) = %v", res)
+	}
+	if res := call(t, k, "c", get, "missing"); res[0] != "<none>" {
+		t.Errorf("get(missing) = %v", res)
+	}
+}
