@@ -370,9 +370,9 @@ func (k *Kernel) Close(ctx context.Context) error {
 // compCache holds the components the kernel compiled from BoxSpec.Wasm, by
 // digest, with the number of boxes using each.
 type compCache struct {
-	dir  string
-	log  *slog.Logger
-	mu   sync.Mutex
+	dir    string
+	log    *slog.Logger
+	mu     sync.Mutex
 	rt     *wasmhost.Runtime
 	refs   map[string]*compRef
 	closed bool
