@@ -1,9 +1,12 @@
 package linker
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/wbox-dev/wbox/internal/testcomponents"
 	"github.com/wbox-dev/wbox/wasmhost"
 	"github.com/wbox-dev/wbox/wasmhost/value"
 )
@@ -118,5 +121,54 @@ func TestCheckInstanceTypes(t *testing.T) {
 	}
 	if probs := CheckInstance(more, a); len(probs) != 1 || probs[0] != `function "extra": importer wants func(), exporter lacks it (it exports hello)` {
 		t.Errorf("subset: %q", probs)
+	}
+}
+
+func TestCheckInstanceRealResources(t *testing.T) {
+	// The same component loaded twice has distinct resource types (they are
+	// generative), so pointer equality (value.FuncType.Equal) tells its
+	// interfaces apart; CheckInstance must find them compatible.
+	path := testcomponents.Fixture(t, "resources")
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := runtime(t).Load(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	b, err := runtime(t).Load(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	pointerDiffers := false
+	check := func(x, y []wasmhost.Extern) {
+		for i, e := range x {
+			if e.Kind != wasmhost.ExternInstance {
+				continue
+			}
+			if probs := CheckInstance(e.Instance, y[i].Instance); len(probs) > 0 {
+				t.Errorf("%s: %v", e.Name, probs)
+			}
+			for j, f := range e.Instance.Exports {
+				if f.Kind == wasmhost.ExternFunc && !f.Func.Equal(y[i].Instance.Exports[j].Func) {
+					pointerDiffers = true
+				}
+			}
+		}
+	}
+	check(a.World().Imports, b.World().Imports)
+	check(a.World().Exports, b.World().Exports)
+	if !pointerDiffers {
+		t.Error("no function type differed by resource identity: the test proves nothing")
+	}
+	// And a mismatch is still one: stdout's interface does not serve stdin.
+	stdin, stdout := a.World().Import("wasi:cli/stdin@0.2.0"), b.World().Import("wasi:cli/stdout@0.2.0")
+	if probs := CheckInstance(stdin.Instance, stdout.Instance); strings.Join(probs, "\n") != `resource "input-stream": the importer needs it, the exporter does not export it`+"\n"+
+		`function "get-stdin": importer wants func() -> input-stream, exporter lacks it (it exports get-stdout)` {
+		t.Errorf("stdin vs stdout: %q", probs)
 	}
 }
