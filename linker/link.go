@@ -362,7 +362,7 @@ func resolveExport(imp string, to *task, want string) (string, string) {
 			return "", fmt.Sprintf("the import is %s but the arrow points at %s, a different interface", imp, want)
 		}
 		if wok && !wver.Compatible(iver) {
-			return "", versionMismatch(imp, want)
+			return "", versionMismatch(to, imp, want)
 		}
 		var found []string
 		for _, n := range names {
@@ -393,33 +393,33 @@ func resolveExport(imp string, to *task, want string) (string, string) {
 		case len(compat) > 1:
 			return "", fmt.Sprintf("%s %q exports %s compatible with %s: name one in to:", to.kind(), to.name, strings.Join(compat, " and "), imp)
 		case len(same) > 0:
-			return "", versionMismatch(imp, same[0])
+			return "", versionMismatch(to, imp, same[0])
 		default:
 			return "", fmt.Sprintf("%s %q does not export %s (it exports %s)", to.kind(), to.name, ibase, list)
 		}
 	}
 	if !semver.NamesCompatible(imp, want) {
-		return "", versionMismatch(imp, want)
+		return "", versionMismatch(to, imp, want)
 	}
 	return want, ""
 }
 
-func versionMismatch(imp, exp string) string {
+func versionMismatch(to *task, imp, exp string) string {
 	_, iv, iok := semver.Split(imp)
 	_, ev, eok := semver.Split(exp)
-	if !iok || !eok {
-		return fmt.Sprintf("the import is %s but the export is %s: versions differ", imp, exp)
-	}
-	why := "major versions differ"
+	why := "versions differ"
 	switch {
+	case !iok || !eok:
 	case iv.Pre != ev.Pre:
 		why = "pre-release versions must be equal"
 	case iv.Major == 0 && ev.Major == 0 && iv.Minor == 0 && ev.Minor == 0:
 		why = "0.0.x versions are compatible only with themselves"
 	case iv.Major == 0 && ev.Major == 0:
 		why = "0.x versions must agree on the minor version"
+	default:
+		why = "major versions differ"
 	}
-	return fmt.Sprintf("the import wants version %s but the export has %s, which is not compatible (%s)", iv, ev, why)
+	return fmt.Sprintf("%s %q exports %s, which is not compatible with the imported %s (%s)", to.kind(), to.name, exp, imp, why)
 }
 
 // exportersOf lists the tasks (other than box) that export an interface

@@ -262,7 +262,7 @@ func TestLinkErrors(t *testing.T) {
 			name: "version mismatch",
 			edit: func(s string) string { return strings.Replace(s, "kind: kv", "kind: kv-v2", 1) },
 			want: []string{
-				`topology.yaml:17:9: arrow counter.wbox:kv/store@0.1.0 -> kv: the import wants version 0.1.0 but the export has 0.2.0, which is not compatible (0.x versions must agree on the minor version)`,
+				`topology.yaml:17:9: arrow counter.wbox:kv/store@0.1.0 -> kv: driver "kv" exports wbox:kv/store@0.2.0, which is not compatible with the imported wbox:kv/store@0.1.0 (0.x versions must agree on the minor version)`,
 			},
 		},
 		{
@@ -272,7 +272,7 @@ func TestLinkErrors(t *testing.T) {
 				return strings.Replace(s, "to: kv\n", "to: kv.wbox:kv/store@0.2.0\n", 1)
 			},
 			want: []string{
-				`topology.yaml:17:9: arrow counter.wbox:kv/store@0.1.0 -> kv.wbox:kv/store@0.2.0: the import wants version 0.1.0 but the export has 0.2.0, which is not compatible (0.x versions must agree on the minor version)`,
+				`topology.yaml:17:9: arrow counter.wbox:kv/store@0.1.0 -> kv.wbox:kv/store@0.2.0: driver "kv" exports wbox:kv/store@0.2.0, which is not compatible with the imported wbox:kv/store@0.1.0 (0.x versions must agree on the minor version)`,
 			},
 		},
 		{
@@ -447,6 +447,21 @@ func TestLinkVersionlessEndpoints(t *testing.T) {
 			if a := b.Arrows[0]; a.Export != "wbox:kv/store@0.1.0" || a.Import != "wbox:kv/store@0.1.0" || a.Target != "kv" {
 				t.Errorf("arrow = %+v", a)
 			}
+		}
+	}
+}
+
+func TestVersionMismatchWhy(t *testing.T) {
+	to := &task{name: "kv"}
+	for _, tc := range []struct{ imp, exp, why string }{
+		{"a:b/c@1.0.0", "a:b/c@2.0.0", "major versions differ"},
+		{"a:b/c@0.1.0", "a:b/c@0.2.0", "0.x versions must agree on the minor version"},
+		{"a:b/c@0.0.1", "a:b/c@0.0.2", "0.0.x versions are compatible only with themselves"},
+		{"a:b/c@0.2.0-draft", "a:b/c@0.2.0", "pre-release versions must be equal"},
+	} {
+		want := `driver "kv" exports ` + tc.exp + `, which is not compatible with the imported ` + tc.imp + ` (` + tc.why + `)`
+		if got := versionMismatch(to, tc.imp, tc.exp); got != want {
+			t.Errorf("got  %s\nwant %s", got, want)
 		}
 	}
 }
