@@ -156,11 +156,26 @@ type reply struct {
 	err error
 }
 
-type timeoutCause struct{}
+// timeoutCause is a call's deadline cause, compared by address (so it must not
+// be zero-sized: distinct zero-sized variables may share an address).
+type timeoutCause struct{ _ byte }
 
 func (*timeoutCause) Error() string { return "call timeout" }
 
+// reply answers the call. The worker must not touch r afterwards: the
+// caller recycles it.
 func (r *request) reply(res []any, err error) { r.done <- reply{res, err} }
+
+// Requests are pooled with their reply channel. A caller that got its
+// reply recycles the request; one that gave up (its context ended, or the
+// box failed) leaves it to the garbage collector, since the worker may
+// still answer it.
+var reqPool = sync.Pool{New: func() any { return &request{done: make(chan reply, 1)} }}
+
+func (r *request) recycle() {
+	r.ctx, r.args, r.fn = nil, nil, ""
+	reqPool.Put(r)
+}
 
 // worker owns one instance: only its goroutine calls into it, so an
 // instance is never entered concurrently.
@@ -572,14 +587,17 @@ func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, erro
 		return nil, &TaskError{Task: b.name, Func: fn, Kind: ErrOverloaded,
 			detail: fmt.Sprintf("%d calls queued or running, the limit is %d", n-1, g.max)}
 	}
-	req := &request{ctx: ctx, fn: fn, args: args, done: make(chan reply, 1)}
+	req := reqPool.Get().(*request)
+	req.ctx, req.fn, req.args = ctx, fn, args
 	g.queue <- req // never blocks: inflight <= max = cap(queue)
 	select {
 	case r := <-req.done:
+		req.recycle()
 		return r.res, r.err
 	case <-g.dead:
 		select {
 		case r := <-req.done:
+			req.recycle()
 			return r.res, r.err
 		default:
 		}

@@ -197,6 +197,18 @@ func newGate(need int) *gate {
 	return &gate{need: need, open: make(chan struct{}), release: make(chan struct{})}
 }
 
+func (g *gate) count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting
+}
+
+func (g *gate) bindings() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.bound...)
+}
+
 func (g *gate) Exports() map[string]*wasmhost.InstanceType {
 	return map[string]*wasmhost.InstanceType{gateIface: {Exports: []wasmhost.Extern{{
 		Name: "wait", Kind: wasmhost.ExternFunc, Func: &value.FuncType{Results: []value.Param{{Type: value.U32}}},

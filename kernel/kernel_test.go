@@ -247,8 +247,8 @@ func TestInstancesParallel(t *testing.T) {
 			t.Fatal("two calls did not run in parallel on two instances")
 		}
 	}
-	if len(g.bound) != 2 || g.bound[0] != "w "+gateIface {
-		t.Errorf("Bind calls: %q, want one per instance", g.bound)
+	if b := g.bindings(); len(b) != 2 || b[0] != "w "+gateIface {
+		t.Errorf("Bind calls: %q, want one per instance", b)
 	}
 }
 
@@ -592,4 +592,106 @@ func TestConfig(t *testing.T) {
 	if res := call(t, k, "c", get, "missing"); res[0] != "<none>" {
 		t.Errorf("get(missing) = %v", res)
 	}
+}
+
+// Arrows into native tasks are bound into instances: a box whose native
+// target is restarted, or whose arrow moves to another native task, is
+// rebound (new instances, no restart counted) to the new target.
+func TestRebindNative(t *testing.T) {
+	var mu sync.Mutex
+	var gates []*gate
+	factory := func(kernel.DriverSpec, kernel.DriverEnv) (kernel.Native, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		g := newGate(1)
+		gates = append(gates, g)
+		return g, nil
+	}
+	last := func() *gate { mu.Lock(); defer mu.Unlock(); return gates[len(gates)-1] }
+	k := newKernel(t, kernel.Config{Drivers: map[string]kernel.DriverFactory{"gate": factory}})
+	w := box(t, "w", "waiter", arrow(gateIface, "g1", gateIface))
+	apply(t, k, kernel.Plan{
+		StartDrivers: []kernel.DriverSpec{{Name: "g1", Kind: "gate"}, {Name: "g2", Kind: "gate", Settings: map[string]any{"n": 2}}},
+		Start:        []kernel.BoxSpec{w},
+	})
+	g1 := gates[0]
+	call(t, k, "w", run)
+	s1 := k.Snapshot().Boxes["w"]
+
+	// Restart g1: w is rebound to the new g1.
+	apply(t, k, kernel.Plan{RestartDrivers: []kernel.DriverSpec{{Name: "g1", Kind: "gate", Settings: map[string]any{"v": 2}}}, Keep: []string{"w"}, KeepDrivers: []string{"g2"}})
+	g1b := last()
+	if g1b == g1 || len(g1b.bindings()) != 1 {
+		t.Fatalf("the new g1 was bound %v", g1b.bindings())
+	}
+	call(t, k, "w", run)
+	s2 := k.Snapshot().Boxes["w"]
+	if slices.Equal(s1.Instances, s2.Instances) || s2.Restarts != 0 || s2.State != kernel.StateRunning {
+		t.Errorf("after the driver restart: %v -> %v, %d restarts", s1.Instances, s2.Instances, s2.Restarts)
+	}
+	if g1b.count() != 1 {
+		t.Errorf("the new g1 served %d calls", g1b.count())
+	}
+
+	// Rewire w to g2.
+	w.Arrows = []kernel.Arrow{arrow(gateIface, "g2", gateIface)}
+	apply(t, k, kernel.Plan{Rewire: []kernel.BoxSpec{w}, KeepDrivers: []string{"g1", "g2"}})
+	call(t, k, "w", run)
+	if g2 := gates[1]; g2.count() != 1 || len(g2.bindings()) != 1 {
+		t.Errorf("g2 served %d calls, bound %v", g2.count(), g2.bindings())
+	}
+	if s := k.Snapshot().Boxes["w"]; s.Restarts != 0 || !hasEvent(k, "w", kernel.EvBoxRebound) {
+		t.Errorf("w: %d restarts, rebound event: %v", s.Restarts, hasEvent(k, "w", kernel.EvBoxRebound))
+	}
+}
+
+// Stopping a box lets it finish the calls it has queued.
+func TestStopDrains(t *testing.T) {
+	g := newGate(1000)
+	k := newKernel(t, kernel.Config{Drivers: map[string]kernel.DriverFactory{"gate": gateDriver(g)}})
+	apply(t, k, kernel.Plan{
+		StartDrivers: []kernel.DriverSpec{{Name: "gate", Kind: "gate"}},
+		Start:        []kernel.BoxSpec{box(t, "w", "waiter", arrow(gateIface, "gate", gateIface))},
+	})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- callErr(k, "w", run) }()
+	}
+	waitFor(t, "2 calls in flight", func() bool { return inFlight(k, "w") == 2 })
+	applied := make(chan error, 1)
+	go func() { applied <- k.Apply(context.Background(), &kernel.Plan{Stop: []string{"w"}, KeepDrivers: []string{"gate"}}) }()
+	waitFor(t, "the deploy to commit", func() bool {
+		_, ok := k.Snapshot().Boxes["w"]
+		return !ok
+	})
+	wantErr(t, callErr(k, "w", run), kernel.ErrNoTask)
+	close(g.release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("a queued call failed: %v", err)
+		}
+	}
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Close interrupts the calls still running when its context ends.
+func TestCloseInterrupts(t *testing.T) {
+	g := newGate(1000)
+	k := newKernel(t, kernel.Config{Drivers: map[string]kernel.DriverFactory{"gate": gateDriver(g)}})
+	apply(t, k, kernel.Plan{
+		StartDrivers: []kernel.DriverSpec{{Name: "gate", Kind: "gate"}},
+		Start:        []kernel.BoxSpec{box(t, "w", "waiter", arrow(gateIface, "gate", gateIface))},
+	})
+	errs := make(chan error, 1)
+	go func() { errs <- callErr(k, "w", run) }()
+	waitFor(t, "a call in flight", func() bool { return inFlight(k, "w") == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := k.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, <-errs, kernel.ErrStopped)
+	wantErr(t, callErr(k, "w", run), kernel.ErrClosed)
 }

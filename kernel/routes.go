@@ -87,17 +87,26 @@ func exportInstance(w *wasmhost.World, name string) *wasmhost.InstanceType {
 }
 
 // chain is the call chain a context carries: the boxes (and drivers) whose
-// calls are on the stack, innermost first.
+// calls are on the stack, innermost first. It is itself the context that
+// carries it (one allocation per hop instead of two).
 type chain struct {
+	context.Context
 	name   string
 	parent *chain
 }
 
 type chainKey struct{}
 
+func (c *chain) Value(key any) any {
+	if key == (chainKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
 func withCaller(ctx context.Context, name string) context.Context {
 	parent, _ := ctx.Value(chainKey{}).(*chain)
-	return context.WithValue(ctx, chainKey{}, &chain{name: name, parent: parent})
+	return &chain{Context: ctx, name: name, parent: parent}
 }
 
 func callChain(ctx context.Context) *chain {
