@@ -659,7 +659,9 @@ func TestStopDrains(t *testing.T) {
 	}
 	waitFor(t, "2 calls in flight", func() bool { return inFlight(k, "w") == 2 })
 	applied := make(chan error, 1)
-	go func() { applied <- k.Apply(context.Background(), &kernel.Plan{Stop: []string{"w"}, KeepDrivers: []string{"gate"}}) }()
+	go func() {
+		applied <- k.Apply(context.Background(), &kernel.Plan{Stop: []string{"w"}, KeepDrivers: []string{"gate"}})
+	}()
 	waitFor(t, "the deploy to commit", func() bool {
 		_, ok := k.Snapshot().Boxes["w"]
 		return !ok
