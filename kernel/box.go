@@ -160,7 +160,7 @@ type reply struct {
 // be zero-sized: distinct zero-sized variables may share an address).
 type timeoutCause struct{ _ byte }
 
-func (*timeoutCause) Error() string { return "call timeout" }
+func (*timeoutCause) Error() string { return "the call timeout expired" }
 
 // reply answers the call. The worker must not touch r afterwards: the
 // caller recycles it.
@@ -573,6 +573,9 @@ func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error
 func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, error) {
 	if err := reentrant(ctx, b.name, fn); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &TaskError{Task: b.name, Func: fn, Kind: ErrCancelled, Err: context.Cause(ctx), detail: context.Cause(ctx).Error()}
 	}
 	g := b.gen.Load()
 	if g == nil {
