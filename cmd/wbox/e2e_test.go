@@ -226,6 +226,11 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("socket: %v, mode %v", err, fi.Mode())
 	}
 
+	// One node per data directory; a second one leaves the first alone.
+	if _, errOut, code := e.run("node"); code != 1 || !strings.Contains(errOut, "a node already runs with data directory "+e.data) {
+		t.Errorf("second node: exit %d, %s", code, errOut)
+	}
+
 	// Calls go front -> greeter and front -> counter -> kv.
 	if got := e.ok("invoke", "front", "wbox:hello/app@0.1.0#hello", `"Ada"`); got != "{greeting: \"Hello, Ada!\", visits: 1}\n" {
 		t.Errorf("hello = %q", got)

@@ -77,8 +77,19 @@ func runNodeWith(ctx context.Context, data, file string, log *slog.Logger, stdou
 			return err
 		}
 	}
+	// The socket first: a second node on the same data directory must not
+	// even open the first one's event log.
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	ln, err := listen(data)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(socketPath(data))
 	n, err := newNode(ctx, data, log)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer func() {
@@ -89,11 +100,6 @@ func runNodeWith(ctx context.Context, data, file string, log *slog.Logger, stdou
 		}
 		log.Info("node stopped")
 	}()
-	ln, err := listen(data)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(socketPath(data))
 	log.Info("node listening", "socket", socketPath(data), "pid", os.Getpid())
 	if file != "" {
 		p, err := n.deploy(ctx, req)
