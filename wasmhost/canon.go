@@ -186,7 +186,6 @@ func (l *liftedFunc) call(ctx context.Context, name string, ft *value.FuncType, 
 	}
 	st.busy = true
 	defer func() { st.busy = false }()
-	ctx = l.tree.enter(ctx)
 	// An instance runs one call at a time, so the function's ABI state is
 	// reused call after call instead of allocated.
 	l.gm.ctx = ctx

@@ -98,7 +98,7 @@ func (s *scope) instantiateCore(ctx context.Context, cm wazero.CompiledModule, a
 	if err != nil {
 		return nil, err
 	}
-	s.tree.closers = append(s.tree.closers, mod.Close)
+	s.tree.own(mod)
 	return mod, nil
 }
 
@@ -208,7 +208,7 @@ func (s *scope) hostModule(ctx context.Context, fns []*hostCore, names []string)
 		// Host modules need a name to compile; the instance stays anonymous.
 		b := c.rt.rt.NewHostModuleBuilder("wbox-canon")
 		for i, f := range fns {
-			b.NewFunctionBuilder().WithGoModuleFunction(dispatch(f.idx), f.params, f.results).WithName(f.name).Export(names[i])
+			b.NewFunctionBuilder().WithGoModuleFunction(dispatch{c.rt, f.idx}, f.params, f.results).WithName(f.name).Export(names[i])
 		}
 		var err error
 		if cm, err = b.Compile(ctx); err != nil {
@@ -222,8 +222,16 @@ func (s *scope) hostModule(ctx context.Context, fns []*hostCore, names []string)
 	if err != nil {
 		return nil, err
 	}
-	s.tree.closers = append(s.tree.closers, mod.Close)
+	s.tree.own(mod)
 	return mod, nil
+}
+
+// own records a module instance of the tree: closed with it, and known to
+// dispatch as one of its callers.
+func (t *tree) own(mod api.Module) {
+	t.closers = append(t.closers, mod.Close)
+	t.mods = append(t.mods, mod)
+	t.c.rt.trees.Store(mod, t)
 }
 
 // treeKey is the context key of the instance tree whose guest code runs:
@@ -236,14 +244,23 @@ func (t *tree) enter(ctx context.Context) context.Context {
 
 // dispatch is a shared host function: it runs closure number d of the
 // calling instance's tree.
-type dispatch int
+type dispatch struct {
+	rt  *Runtime
+	idx int
+}
 
 func (d dispatch) Call(ctx context.Context, mod api.Module, stack []uint64) {
-	t, _ := ctx.Value(treeKey{}).(*tree)
-	if t == nil || int(d) >= len(t.hostFns) {
+	// wazero passes the calling module, which belongs to exactly one tree;
+	// the context is the fallback (and costs an allocation per call to set).
+	t, _ := d.rt.trees.Load(mod)
+	tr, _ := t.(*tree)
+	if tr == nil {
+		tr, _ = ctx.Value(treeKey{}).(*tree)
+	}
+	if tr == nil || d.idx >= len(tr.hostFns) {
 		panic(errors.New("wasmhost: guest code ran outside its instance's context"))
 	}
-	t.hostFns[d].fn(ctx, mod, stack)
+	tr.hostFns[d.idx].fn(ctx, mod, stack)
 }
 
 // addHost registers a canonical function of this instance.

@@ -69,6 +69,10 @@ func (c *Component) Instantiate(ctx context.Context, imports *Imports) (*Instanc
 }
 
 func (t *tree) close(ctx context.Context) error {
+	for _, m := range t.mods {
+		t.c.rt.trees.Delete(m)
+	}
+	t.mods = nil
 	var err error
 	for i := len(t.closers) - 1; i >= 0; i-- {
 		err = errors.Join(err, t.closers[i](ctx))

@@ -57,6 +57,7 @@ type Runtime struct {
 
 	mu     sync.Mutex
 	shapes map[string]wazero.CompiledModule // re-export modules by binary
+	trees  sync.Map                         // api.Module -> *tree, for dispatch
 }
 
 // NewRuntime returns a runtime. Close it to free compiled code.

@@ -50,6 +50,7 @@ type tree struct {
 	closers []func(context.Context) error
 	guest   map[*value.ResourceType]bool // resources defined by components in the tree
 	hostFns []*hostCore                  // canonical functions, by dispatch index
+	mods    []api.Module
 	nextMod int
 }
 
