@@ -30,8 +30,25 @@ type ioError struct {
 	fs  bool
 }
 
-// pollable becomes ready when the monotonic clock reaches at.
-type pollable struct{ at uint64 }
+// pollable becomes ready when the monotonic clock reaches at, or, when
+// ready is not nil, once ready is closed (NewPollable).
+type pollable struct {
+	at    uint64
+	ready <-chan struct{}
+}
+
+// isReady reports whether p is ready at monotonic instant now.
+func (p *pollable) isReady(now uint64) bool {
+	if p.ready == nil {
+		return now >= p.at
+	}
+	select {
+	case <-p.ready:
+		return true
+	default:
+		return false
+	}
+}
 
 // inputStream is a wasi:io/streams input-stream. src is shared by every
 // handle to the same source (each get-stdin returns a new handle).
@@ -193,13 +210,16 @@ func (b *binding) registerIO() {
 			if err != nil {
 				return nil, err
 			}
-			return one(h.mono() >= p.at), nil
+			return one(p.isReady(h.mono())), nil
 		})
 	b.def(pi, pollIface, methodName("pollable", "block"), method(b.pollableRT, nil),
 		func(ctx context.Context, args []any) ([]any, error) {
 			p, err := lookup(h, &h.pollables, "pollable", args[0])
 			if err != nil {
 				return nil, err
+			}
+			if p.ready != nil {
+				return nil, waitAny(ctx, []<-chan struct{}{p.ready}, nil)
 			}
 			return nil, h.sleepUntil(ctx, p.at)
 		})
@@ -217,20 +237,34 @@ func (b *binding) registerIO() {
 				}
 				ps[i] = p
 			}
+			var chans []<-chan struct{}
+			for _, p := range ps {
+				if p.ready != nil {
+					chans = append(chans, p.ready)
+				}
+			}
 			for {
 				now := h.mono()
 				var ready []any
 				next := ^uint64(0)
 				for i, p := range ps {
-					if now >= p.at {
+					if p.isReady(now) {
 						ready = append(ready, uint32(i))
 					}
-					next = min(next, p.at)
+					if p.ready == nil {
+						next = min(next, p.at)
+					}
 				}
 				if len(ready) > 0 {
 					return one(ready), nil
 				}
-				if err := h.sleepUntil(ctx, next); err != nil {
+				var err error
+				if chans == nil {
+					err = h.sleepUntil(ctx, next)
+				} else {
+					err = h.waitUntil(ctx, chans, next)
+				}
+				if err != nil {
 					return nil, err
 				}
 			}
