@@ -136,11 +136,10 @@ type generation struct {
 	endErr    *TaskError
 	endFailed bool
 
-	dead      chan struct{} // closed when waiting callers must give up
-	failed    chan struct{} // closed when it failed (for the supervisor)
-	drain     chan struct{} // closed to stop after the queued calls
-	drainOnce sync.Once
-	finished  chan struct{} // closed when every worker exited
+	dead     chan struct{} // closed when waiting callers must give up
+	failed   chan struct{} // closed when it failed (for the supervisor)
+	stopOnce sync.Once     // sends the workers' stop sentinels
+	finished chan struct{} // closed when every worker exited
 }
 
 type request struct {
@@ -209,8 +208,9 @@ func (b *boxTask) startGen(ctx context.Context, routes *routing) (*generation, e
 	b.mu.Unlock()
 	g := &generation{
 		b: b, n: gn, routes: routes, started: time.Now(), timeout: b.limits.CallTimeout,
-		queue: make(chan *request, b.limits.MaxInFlight), max: int64(b.limits.MaxInFlight),
-		dead: make(chan struct{}), failed: make(chan struct{}), drain: make(chan struct{}), finished: make(chan struct{}),
+		// Room for MaxInFlight calls and one stop sentinel per worker.
+		queue: make(chan *request, b.limits.MaxInFlight+n), max: int64(b.limits.MaxInFlight),
+		dead: make(chan struct{}), failed: make(chan struct{}), finished: make(chan struct{}),
 	}
 	g.workers = make([]*worker, n)
 	for i := range g.workers {
@@ -281,25 +281,26 @@ func (w *worker) loop() {
 		}
 		g.b.k.wg.Done()
 	}()
-	for {
-		select {
-		case req := <-g.queue:
-			w.serve(req)
-		case <-g.dead:
+	// One channel to wait on keeps the hand-off cheap. A nil request is a
+	// stop sentinel: queued after the calls already waiting, it stops the
+	// worker once they are served (they fail at once if the generation
+	// ended).
+	for req := range g.queue {
+		if req == nil {
 			return
-		case <-g.drain:
-			for {
-				select {
-				case req := <-g.queue:
-					w.serve(req)
-				case <-g.dead:
-					return
-				default:
-					return
-				}
-			}
 		}
+		w.serve(req)
 	}
+}
+
+// sentinels queues one stop sentinel per worker, once. The queue always has
+// room: calls in it never exceed max, and it holds max + workers.
+func (g *generation) sentinels() {
+	g.stopOnce.Do(func() {
+		for range g.workers {
+			g.queue <- nil
+		}
+	})
 }
 
 func (w *worker) setCancel(c context.CancelFunc) {
@@ -518,6 +519,7 @@ func (g *generation) end(err *TaskError, failed bool) bool {
 	for _, w := range g.workers {
 		w.interrupt()
 	}
+	g.sentinels()
 	return true
 }
 
@@ -536,7 +538,7 @@ func (g *generation) fail(te *TaskError) {
 // stop stops the generation after the calls already queued, or at once when
 // ctx ends.
 func (g *generation) stop(ctx context.Context, reason string) {
-	g.drainOnce.Do(func() { close(g.drain) })
+	g.sentinels()
 	stopped := &TaskError{Task: g.b.name, Kind: ErrStopped, detail: reason}
 	select {
 	case <-g.finished:
