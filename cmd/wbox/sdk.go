@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wbox-dev/wbox/sdk"
+)
+
+// The SDK commands: wbox new, build, test and bindgen (logic in package sdk).
+
+func runNew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("new", "new NAME --lang go|c|js|as [--world plain] [--dir DIR]\n\nCreates a box project in DIR (default ./NAME): WIT, source, a test, box.yaml and a topology.", stderr)
+	lang := fs.String("lang", "", "the box's language: "+strings.Join(sdk.Languages, ", "))
+	world := fs.String("world", "plain", "the kind of world: "+strings.Join(sdk.Worlds, ", "))
+	dir := fs.String("dir", "", "the project directory (default ./NAME)")
+	name, err := parseWithName(fs, args)
+	if err != nil {
+		return err
+	}
+	if name == "" || *lang == "" {
+		fs.Usage()
+		return exitCode(2)
+	}
+	if *dir == "" {
+		*dir = name
+	}
+	files, err := sdk.New(*dir, sdk.NewOptions{Name: name, Lang: *lang, World: *world})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created %s (%s): %s\n", *dir, *lang, strings.Join(files, " "))
+	fmt.Fprintf(stdout, "next: cd %s && wbox build && wbox test\n", *dir)
+	return nil
+}
+
+// parseWithName parses flags placed before or after one positional NAME.
+func parseWithName(fs interface {
+	Parse([]string) error
+	Args() []string
+}, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return "", nil
+	}
+	name := rest[0]
+	if err := fs.Parse(rest[1:]); err != nil {
+		return "", err
+	}
+	if len(fs.Args()) > 0 {
+		return "", fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return name, nil
+}
+
+func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("build", "build [--no-cache] [DIR]\n\nBuilds the box project in DIR (default .) into NAME.wasm.", stderr)
+	noCache := fs.Bool("no-cache", false, "rebuild even if the build cache has the result")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := "."
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return exitCode(2)
+	} else if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	_, err := sdk.Build(ctx, dir, sdk.BuildOptions{Progress: stderr, NoCache: *noCache})
+	return err
+}
+
+func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("test", "test [DIR]\n\nBuilds the box project in DIR (default .) and runs the calls listed under tests: in its box.yaml against the component.", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := "."
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return exitCode(2)
+	} else if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	if _, err := sdk.Build(ctx, dir, sdk.BuildOptions{Progress: stderr}); err != nil {
+		return err
+	}
+	p, err := sdk.Load(dir)
+	if err != nil {
+		return err
+	}
+	return sdk.RunTests(ctx, p, sdk.TestOptions{Out: stdout, CacheDir: defaultCacheDir()})
+}
+
+func runBindgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bindgen", "bindgen --lang go [--world W] [--module M] [--out DIR] WIT\n\nWrites Go bindings of a WIT world (WIT: a directory or .wit file) into DIR/gen, with the runtime in DIR/gen/cabi.", stderr)
+	lang := fs.String("lang", "go", "the bindings' language (go)")
+	world := fs.String("world", "", "the world (default: the only one)")
+	module := fs.String("module", "", "the Go module path of DIR (default: read from DIR/go.mod)")
+	out := fs.String("out", ".", "the Go module's root directory")
+	witPath, err := parseWithName(fs, args)
+	if err != nil {
+		return err
+	}
+	if witPath == "" {
+		fs.Usage()
+		return exitCode(2)
+	}
+	if *lang != "go" {
+		return fmt.Errorf("--lang %s: only go has a bindings generator (C, JS and AssemblyScript boxes use the templates of `wbox new`)", *lang)
+	}
+	if *module == "" {
+		data, err := os.ReadFile(filepath.Join(*out, "go.mod"))
+		if err != nil {
+			return fmt.Errorf("no --module and %v", err)
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(l); len(f) == 2 && f[0] == "module" {
+				*module = strings.Trim(f[1], `"`)
+			}
+		}
+		if *module == "" {
+			return fmt.Errorf("%s has no module line", filepath.Join(*out, "go.mod"))
+		}
+	}
+	if err := sdk.BindgenGo(witPath, *world, *module, *out, ""); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "gen"))
+	return nil
+}

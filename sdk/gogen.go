@@ -1,0 +1,151 @@
+package sdk
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+
+	"github.com/wbox-dev/wbox/sdk/gobind"
+	"go.bytecodealliance.org/wit"
+)
+
+//go:embed go/cabi/*.go
+var cabiFS embed.FS
+
+// genVersion versions the Go generator's output (part of gen/'s stamp).
+const genVersion = "gobind-1"
+
+// cabiDigest hashes the embedded runtime package.
+var cabiDigest = sync.OnceValue(func() []byte {
+	h := sha256.New()
+	entries, _ := fs.ReadDir(cabiFS, "go/cabi")
+	for _, e := range entries {
+		data, _ := cabiFS.ReadFile("go/cabi/" + e.Name())
+		fmt.Fprintf(h, "%s %d\x00", e.Name(), len(data))
+		h.Write(data)
+	}
+	return h.Sum(nil)
+})
+
+var moduleRE = regexp.MustCompile(`(?m)^module\s+("?)([^\s"]+)("?)\s*$`)
+
+// goModule returns the module path declared in dir/go.mod.
+func goModule(dir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("a Go box needs a go.mod: %v", err)
+	}
+	m := moduleRE.FindSubmatch(data)
+	if m == nil {
+		return "", fmt.Errorf("%s: no module line", filepath.Join(dir, "go.mod"))
+	}
+	return string(m[2]), nil
+}
+
+// GenerateGo (re)writes a Go box's gen/ directory: the bindings of its
+// world and the runtime package gen/cabi. It does nothing when gen/ is up
+// to date with the WIT and this wbox (gen/.stamp), unless force.
+func GenerateGo(p *Project, force bool) error {
+	mod, err := goModule(p.Dir)
+	if err != nil {
+		return err
+	}
+	stamp, err := witStamp(p, mod)
+	if err != nil {
+		return err
+	}
+	gen := filepath.Join(p.Dir, "gen")
+	if old, err := os.ReadFile(filepath.Join(gen, ".stamp")); err == nil && !force && string(old) == stamp {
+		return nil
+	}
+	return BindgenGo(p.WITDir(), p.World, mod, p.Dir, stamp)
+}
+
+// BindgenGo writes the Go bindings of a WIT world for module mod into
+// outDir/gen (replacing it), with the runtime in outDir/gen/cabi.
+func BindgenGo(witPath, world, mod, outDir, stamp string) error {
+	res, err := LoadWIT(witPath)
+	if err != nil {
+		return err
+	}
+	files, err := gobind.Generate(gobind.Options{Resolve: res, World: world, Module: mod})
+	if err != nil {
+		return err
+	}
+	gen := filepath.Join(outDir, "gen")
+	if err := os.RemoveAll(gen); err != nil {
+		return err
+	}
+	entries, _ := fs.ReadDir(cabiFS, "go/cabi")
+	for _, e := range entries {
+		data, _ := cabiFS.ReadFile("go/cabi/" + e.Name())
+		files = append(files, gobind.File{Path: "gen/cabi/" + e.Name(),
+			Data: append([]byte("// Code copied by wbox from its sdk/go/cabi. DO NOT EDIT.\n\n"), data...)})
+	}
+	for _, f := range files {
+		path := filepath.Join(outDir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	if stamp != "" {
+		return os.WriteFile(filepath.Join(gen, ".stamp"), []byte(stamp), 0o644)
+	}
+	return nil
+}
+
+// LoadWIT loads a WIT directory or file with go.bytecodealliance.org/wit
+// (which runs wasm-tools on wazero: the first call on a machine compiles it,
+// a few seconds; later calls take a fraction of a second).
+func LoadWIT(path string) (*wit.Resolve, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := wit.LoadWIT(abs)
+	if err != nil {
+		return nil, fmt.Errorf("loading the WIT in %s: %v", path, err)
+	}
+	return res, nil
+}
+
+// witStamp hashes what gen/ is made from.
+func witStamp(p *Project, mod string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", genVersion, mod, p.World)
+	h.Write(cabiDigest())
+	var files []string
+	err := filepath.WalkDir(p.WITDir(), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		r, _ := filepath.Rel(p.WITDir(), f)
+		fmt.Fprintf(h, "%s %d\x00", r, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+var _ = bytes.MinRead

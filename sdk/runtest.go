@@ -1,0 +1,123 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/wbox-dev/wbox/wasmhost"
+	"github.com/wbox-dev/wbox/wasmhost/value"
+	"github.com/wbox-dev/wbox/wasmhost/wasi"
+	"github.com/wbox-dev/wbox/wasmhost/wave"
+)
+
+// TestOptions configure RunTests.
+type TestOptions struct {
+	Out      io.Writer // one line per test; nil discards
+	CacheDir string    // wasmhost's compilation cache; empty: none
+}
+
+// TestFailure reports failed box tests.
+type TestFailure struct{ Failed, Total int }
+
+func (e *TestFailure) Error() string { return fmt.Sprintf("%d of %d tests failed", e.Failed, e.Total) }
+
+// RunTests loads the project's built component with wasmhost (WASI granted
+// nothing; other imports trap when called) and runs its box.yaml tests.
+func RunTests(ctx context.Context, p *Project, opts TestOptions) error {
+	out := opts.Out
+	if out == nil {
+		out = io.Discard
+	}
+	wasm, err := os.ReadFile(p.Output())
+	if err != nil {
+		return fmt.Errorf("%v: run `wbox build` first", err)
+	}
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Config{CacheDir: opts.CacheDir})
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	c, err := rt.Load(ctx, wasm)
+	if err != nil {
+		return fmt.Errorf("%s: %v", p.Output(), err)
+	}
+	defer c.Close(ctx)
+	failed := 0
+	for _, t := range p.Tests {
+		if err := runTest(ctx, c, t); err != nil {
+			failed++
+			fmt.Fprintf(out, "FAIL %s: %v\n", t.Call, err)
+			continue
+		}
+		fmt.Fprintf(out, "ok   %s%s\n", t.Call, argList(t.Args))
+	}
+	fmt.Fprintf(out, "%d passed, %d failed\n", len(p.Tests)-failed, failed)
+	if failed > 0 {
+		return &TestFailure{failed, len(p.Tests)}
+	}
+	return nil
+}
+
+func argList(args []string) string {
+	s := "("
+	for i, a := range args {
+		if i > 0 {
+			s += ", "
+		}
+		s += a
+	}
+	return s + ")"
+}
+
+// runTest calls one export in a fresh instance.
+func runTest(ctx context.Context, c *wasmhost.Component, t Test) error {
+	host := wasi.New(wasi.Config{Args: []string{"box"}})
+	defer host.Close()
+	im := host.Imports()
+	im.TrapUnknown()
+	inst, err := c.Instantiate(ctx, im)
+	if err != nil {
+		return err
+	}
+	defer inst.Close(ctx)
+	f, err := inst.Func(t.Call)
+	if err != nil {
+		return err
+	}
+	args, err := wave.ParseArgs(f.Type().Params, t.Args)
+	if err != nil {
+		return fmt.Errorf("arguments: %v", err)
+	}
+	res, err := f.Call(ctx, args...)
+	if err != nil {
+		var exit *wasi.ExitError
+		if errors.As(err, &exit) {
+			return fmt.Errorf("the box exited with status %d", exit.Code)
+		}
+		return err
+	}
+	got, err := wave.FormatResults(f.Type().Results, res)
+	if err != nil {
+		return err
+	}
+	want := t.Want
+	if len(f.Type().Results) == 1 && want != "" {
+		// Compare canonical forms, so `want` may be written loosely.
+		v, err := wave.Parse(f.Type().Results[0].Type, want)
+		if err != nil {
+			return fmt.Errorf("want: %v", err)
+		}
+		if want, err = wave.Format(f.Type().Results[0].Type, v); err != nil {
+			return err
+		}
+	}
+	if got != want {
+		return fmt.Errorf("got %s, want %s", got, want)
+	}
+	return nil
+}
+
+var _ = value.String

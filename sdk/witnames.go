@@ -1,0 +1,45 @@
+package sdk
+
+import (
+	"strings"
+
+	"github.com/wbox-dev/wbox/sdk/gobind"
+	"go.bytecodealliance.org/wit"
+)
+
+// exportRenames maps the export names a language without ':' '/' '@' '#'
+// in identifiers uses (IFACE_FUNC, cabi_post_IFACE_FUNC, FUNC for world
+// functions; dashes as underscores) to the core names wit-component expects
+// (IFACE#FUNC, cabi_post_IFACE#FUNC).
+func exportRenames(res *wit.Resolve, world string) (map[string]string, error) {
+	w, err := gobind.FindWorld(res, world)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	add := func(short, full string) {
+		short = strings.ReplaceAll(short, "-", "_")
+		m[short] = full
+		m["cabi_post_"+short] = "cabi_post_" + full
+	}
+	for _, item := range w.Exports.All() {
+		switch it := item.(type) {
+		case *wit.InterfaceRef:
+			i := it.Interface
+			if i.Name == nil {
+				continue // inline interfaces are not supported by the builds
+			}
+			id := i.Package.Name
+			full := id.Namespace + ":" + id.Package + "/" + *i.Name
+			if id.Version != nil {
+				full += "@" + id.Version.String()
+			}
+			for _, f := range i.Functions.All() {
+				add(*i.Name+"_"+f.Name, full+"#"+f.Name)
+			}
+		case *wit.Function:
+			add(it.Name, it.Name)
+		}
+	}
+	return m, nil
+}
