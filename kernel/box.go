@@ -147,7 +147,6 @@ type request struct {
 	fn      string
 	args    []any
 	done    chan reply
-	timeout timeoutCause // its address is this call's deadline cause
 }
 
 type reply struct {
@@ -155,11 +154,8 @@ type reply struct {
 	err error
 }
 
-// timeoutCause is a call's deadline cause, compared by address (so it must not
-// be zero-sized: distinct zero-sized variables may share an address).
-type timeoutCause struct{ _ byte }
-
-func (*timeoutCause) Error() string { return "the call timeout expired" }
+// errTimeout is the cause of a call context cancelled by its call timeout.
+var errTimeout = errors.New("the call timeout expired")
 
 // reply answers the call. The worker must not touch r afterwards: the
 // caller recycles it.
@@ -187,8 +183,11 @@ type worker struct {
 	wasi  func()
 	info  atomic.Pointer[instInfo]
 
-	mu     sync.Mutex
-	cancel context.CancelFunc // of the running call
+	mu       sync.Mutex
+	cancel   context.CancelCauseFunc // of the running call
+	deadline time.Time
+	timedOut bool
+	timer    *time.Timer
 }
 
 type instInfo struct {
@@ -275,6 +274,9 @@ func (w *worker) closeInstance() {
 func (w *worker) loop() {
 	g := w.g
 	defer func() {
+		if w.timer != nil {
+			w.timer.Stop()
+		}
 		w.closeInstance()
 		if g.running.Add(-1) == 0 {
 			close(g.finished)
@@ -303,10 +305,42 @@ func (g *generation) sentinels() {
 	})
 }
 
-func (w *worker) setCancel(c context.CancelFunc) {
+// arm makes cancel the running call's: its deadline is enforced by the
+// worker's timer (one per worker, reset per call: cheaper than a context
+// with a deadline per call), and interrupt cancels it.
+func (w *worker) arm(cancel context.CancelCauseFunc, timeout time.Duration) (now time.Time) {
+	now = time.Now()
 	w.mu.Lock()
-	w.cancel = c
+	w.cancel, w.timedOut = cancel, false
+	w.deadline = now.Add(timeout)
 	w.mu.Unlock()
+	if w.timer == nil {
+		w.timer = time.AfterFunc(timeout, w.expire)
+	} else {
+		w.timer.Reset(timeout)
+	}
+	return now
+}
+
+// disarm ends the running call's deadline and reports whether it expired.
+func (w *worker) disarm() (timedOut bool) {
+	w.timer.Stop()
+	w.mu.Lock()
+	w.cancel = nil
+	timedOut = w.timedOut
+	w.mu.Unlock()
+	return timedOut
+}
+
+// expire runs on the worker's timer: it cancels the running call if its
+// deadline has passed (a late firing for an earlier call does nothing).
+func (w *worker) expire() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cancel != nil && !time.Now().Before(w.deadline) {
+		w.timedOut = true
+		w.cancel(errTimeout)
+	}
 }
 
 // interrupt stops the running call: wazero closes the module when its
@@ -314,7 +348,7 @@ func (w *worker) setCancel(c context.CancelFunc) {
 func (w *worker) interrupt() {
 	w.mu.Lock()
 	if w.cancel != nil {
-		w.cancel()
+		w.cancel(ErrStopped)
 	}
 	w.mu.Unlock()
 }
@@ -345,19 +379,16 @@ func (w *worker) serve(req *request) {
 		}
 		w.funcs[req.fn] = f
 	}
-	ctx := withCaller(req.ctx, b.name)
-	ctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(g.timeout), &req.timeout)
-	w.setCancel(cancel)
+	ctx, cancel := context.WithCancelCause(withCaller(req.ctx, b.name))
+	start := w.arm(cancel, g.timeout)
 	if g.killed.Load() {
-		cancel() // end raced with setCancel
+		cancel(ErrStopped) // end raced with arm
 	}
 	w.mem.refused.Store(false)
-	start := time.Now()
 	res, err, panicked := callGuest(ctx, f, req.args)
 	b.busy.Add(int64(time.Since(start)))
-	w.setCancel(nil)
-	timedOut := context.Cause(ctx) == error(&req.timeout)
-	cancel()
+	timedOut := w.disarm()
+	cancel(nil)
 	if err == nil {
 		req.reply(res, nil)
 		return
