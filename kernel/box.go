@@ -135,6 +135,9 @@ type generation struct {
 	ended     bool
 	endErr    *TaskError
 	endFailed bool
+	// retired: it stopped gracefully, after serving every call it had
+	// dequeued, so a call it never answered never ran.
+	retired bool
 
 	dead     chan struct{} // closed when waiting callers must give up
 	failed   chan struct{} // closed when it failed (for the supervisor)
@@ -573,6 +576,9 @@ func (g *generation) stop(ctx context.Context, reason string) {
 	stopped := &TaskError{Task: g.b.name, Kind: ErrStopped, detail: reason}
 	select {
 	case <-g.finished:
+		g.mu.Lock()
+		g.retired = !g.ended
+		g.mu.Unlock()
 	case <-ctx.Done():
 		g.end(stopped, false)
 		<-g.finished
@@ -593,15 +599,33 @@ func (g *generation) deadErr(fn string) *TaskError {
 	return &TaskError{Task: g.b.name, Func: fn, Kind: ErrStopped}
 }
 
-// call queues a call into the box and waits for it.
+// call queues a call into the box and waits for it. A call caught in the
+// queue of instances that a deploy retired goes to their successor: the
+// box's new generation (a rebind) or the new box of the same name (a
+// restart).
 func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error) {
 	b.callsIn.Add(1)
 	res, err := b.call1(ctx, fn, args)
+	for range 3 {
+		if err != errRetired {
+			break
+		}
+		if nb, ok := b.k.routes.Load().tasks[b.name].(*boxTask); ok && nb != b {
+			return nb.call(ctx, fn, args)
+		}
+		res, err = b.call1(ctx, fn, args)
+	}
+	if err == errRetired {
+		err = &TaskError{Task: b.name, Func: fn, Kind: ErrStopped, detail: "stopped by a deploy"}
+	}
 	if err != nil {
 		b.errors.Add(1)
 	}
 	return res, err
 }
+
+// errRetired: the call was never served by instances a deploy retired.
+var errRetired = errors.New("retired")
 
 func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, error) {
 	if err := reentrant(ctx, b.name, fn); err != nil {
@@ -615,6 +639,12 @@ func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, erro
 		return nil, &TaskError{Task: b.name, Func: fn, Kind: ErrUnavailable, detail: "it has not started"}
 	}
 	if g.killed.Load() {
+		g.mu.Lock()
+		retired := g.retired
+		g.mu.Unlock()
+		if retired {
+			return nil, errRetired
+		}
 		return nil, b.unavailable(g, fn)
 	}
 	if n := g.inflight.Add(1); n > g.max {
@@ -636,6 +666,12 @@ func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, erro
 			req.recycle()
 			return r.res, r.err
 		default:
+		}
+		g.mu.Lock()
+		retired := g.retired
+		g.mu.Unlock()
+		if retired {
+			return nil, errRetired
 		}
 		return nil, g.deadErr(fn)
 	case <-ctx.Done():

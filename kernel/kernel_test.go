@@ -687,3 +687,41 @@ func TestCloseInterrupts(t *testing.T) {
 	wantErr(t, <-errs, kernel.ErrStopped)
 	wantErr(t, callErr(k, "w", run), kernel.ErrClosed)
 }
+
+// Restarting a box by a deploy loses no call: calls queued in the old
+// instances are served by them, calls that arrive meanwhile go to the new.
+func TestRestartUnderLoad(t *testing.T) {
+	k := newKernel(t, kernel.Config{})
+	a := box(t, "a", "faulty")
+	apply(t, k, kernel.Plan{Start: []kernel.BoxSpec{a}})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var calls atomic.Int64
+	for range 3 {
+		wg.Go(func() {
+			for i := uint32(0); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := k.Call(context.Background(), "a", add, i, uint32(1))
+				if err != nil || res[0] != i+1 {
+					t.Errorf("add(%d, 1) = %v, %v", i, res, err)
+					return
+				}
+				calls.Add(1)
+			}
+		})
+	}
+	for i := range 5 {
+		waitFor(t, "some calls", func() bool { return calls.Load() > int64(20*(i+1)) })
+		a.Config = map[string]string{"v": string(rune('a' + i))}
+		apply(t, k, kernel.Plan{Restart: []kernel.BoxSpec{a}})
+	}
+	close(stop)
+	wg.Wait()
+	if s := k.Snapshot().Boxes["a"]; s.Spec.Config["v"] != "e" || s.Counters.Errors != 0 {
+		t.Errorf("status %+v", s)
+	}
+}
