@@ -146,10 +146,10 @@ type generation struct {
 }
 
 type request struct {
-	ctx     context.Context
-	fn      string
-	args    []any
-	done    chan reply
+	ctx  context.Context
+	fn   string
+	args []any
+	done chan reply
 }
 
 type reply struct {
