@@ -33,8 +33,9 @@
 // instance is never entered concurrently. Calls into a box wait in one FIFO
 // queue that all its workers serve; Limits.MaxInFlight bounds the calls
 // queued or running, and one more fails at once with ErrOverloaded. A call
-// runs with the caller's context plus the box's CallTimeout; the runtime
-// closes a guest whose context ends, so a runaway loop stops. Callers wait
+// runs with the caller's context plus the box's CallTimeout (enforced by a
+// timer per worker that cancels the call's context); the runtime closes a
+// guest whose context ends, so a runaway loop stops. Callers wait
 // on their reply, their context, and the end of the box's current
 // generation of instances, so a failing box releases its callers at once.
 //
@@ -91,6 +92,14 @@
 // already in the chain (A → B → A) fails at once with ErrReentrant instead
 // of deadlocking the single-threaded instance waiting for itself.
 //
+// TODO(perf): a call into a box costs two goroutine hand-offs (to the
+// worker and back), about half of an arrow call's overhead over a direct
+// wasmhost call (bench/kernel_test.go). Letting the caller's goroutine run
+// the call itself when an instance is idle (instances as tokens in a
+// channel, which keeps FIFO order for waiters) would remove them; it would
+// also mean a caller whose call is interrupted returns when the guest
+// notices, not at once.
+//
 // TODO(fused): between two component boxes on one node, lift the arguments
 // from the caller's memory and lower them straight into the callee's (as
 // wasmtime's fused adapters do) instead of building Go values.
@@ -104,8 +113,12 @@
 // Apply starts new and restarted tasks first, beside the old ones; if all
 // start, it swaps the routing table (the deploy's single commit point),
 // then stops the replaced and removed tasks after the calls they had
-// queued. If one fails to start, everything Apply started is stopped and
-// the error names the task: the old topology never stopped serving.
+// queued (a call that reached the old instances too late to be served is
+// passed on to the new ones, so a restart loses no call). If one fails to
+// start, everything Apply started is stopped and the error names the task:
+// the old topology never stopped serving. Stopping waits for the running
+// calls, interrupting them when the context given to Apply or Close ends;
+// a native function that ignores its context can hold a stop up.
 //
 // # Native tasks
 //
