@@ -197,6 +197,7 @@ func (b *builder) key(tools []string) (string, error) {
 		fmt.Fprintf(h, "tool %d\x00%s", len(t), t)
 	}
 	h.Write(driverJS)
+	h.Write(exeDigest()) // templates and generators are part of wbox
 	var files []string
 	err := filepath.WalkDir(b.p.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

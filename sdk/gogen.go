@@ -1,11 +1,11 @@
 package sdk
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -120,10 +120,24 @@ func LoadWIT(path string) (*wit.Resolve, error) {
 	return res, nil
 }
 
+// exeDigest hashes the running executable, so that a new wbox (a new
+// generator) regenerates gen/.
+var exeDigest = sync.OnceValue(func() []byte {
+	h := sha256.New()
+	if exe, err := os.Executable(); err == nil {
+		if f, err := os.Open(exe); err == nil {
+			defer f.Close()
+			_, _ = io.Copy(h, f)
+		}
+	}
+	return h.Sum(nil)
+})
+
 // witStamp hashes what gen/ is made from.
 func witStamp(p *Project, mod string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", genVersion, mod, p.World)
+	h.Write(exeDigest())
 	h.Write(cabiDigest())
 	var files []string
 	err := filepath.WalkDir(p.WITDir(), func(path string, d fs.DirEntry, err error) error {
@@ -148,4 +162,3 @@ func witStamp(p *Project, mod string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-var _ = bytes.MinRead

@@ -158,7 +158,8 @@ func (e *body) construct(t wit.Type, i int, v string) string {
 		return ty + "{IsErr: true, Err: " + v + "}"
 	case *wit.Variant:
 		c := k.Cases[i]
-		tag := strings.TrimSuffix(ty, "{}") + "Case" + exported(c.Name)
+		def := definer(t)
+		tag := e.p.use(e.p.g.pkg(def.Owner), e.p.wasmImports) + exported(*def.Name) + "Case" + exported(c.Name)
 		if v == "" {
 			return ty + "{Tag: " + tag + "}"
 		}
@@ -591,4 +592,29 @@ func pointerFree(t wit.Type) bool {
 		}
 	}
 	return true
+}
+
+// definer returns the named type definition that defines t's structure,
+// following aliases (a type brought in with `use` is an alias in the
+// using interface).
+func definer(t wit.Type) *wit.TypeDef {
+	var last *wit.TypeDef
+	for {
+		td, ok := t.(*wit.TypeDef)
+		if !ok {
+			break
+		}
+		if td.Name != nil {
+			last = td
+		}
+		alias, ok := td.Kind.(wit.Type)
+		if !ok {
+			break
+		}
+		t = alias
+	}
+	if last == nil {
+		fail("variant without a name")
+	}
+	return last
 }

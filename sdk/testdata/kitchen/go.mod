@@ -1,0 +1,3 @@
+module kitchen
+
+go 1.26
