@@ -161,4 +161,3 @@ func witStamp(p *Project, mod string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
-
