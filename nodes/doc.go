@@ -1,0 +1,55 @@
+// Package nodes makes wbox nodes one system over NATS: the embedded NATS
+// server, the cluster token, membership, and remote arrows (a box on one
+// node calling a box on another). NATS is the only network between nodes:
+// nothing here does consensus or transport of its own.
+//
+// Layering: nodes sits above the kernel (it may import kernel and
+// wasmhost); the kernel never imports nodes. The kernel sees a remote box
+// as a native task (see Remote); a local box is served to the cluster by a
+// responder (see Node.Serve).
+//
+// # NATS
+//
+// Start runs, by default, an in-process nats-server with JetStream (store
+// in DataDir/nats), its client port on 127.0.0.1 (Config.Listen). The node
+// talks to it in process (nats.InProcessServer), not over TCP.
+//
+//   - Single node: nothing to configure. JetStream runs standalone.
+//   - Cluster: the first node accepts routes (Config.ClusterListen, CLI
+//     --cluster-listen); the others Join its route URL (--join
+//     nats://host:port, repeatable: list several nodes, so a restarted
+//     node finds the cluster while one of them is down). Every embedded
+//     server then runs JetStream clustered: the meta group needs a
+//     majority of the servers that ever joined, so JetStream state is
+//     fault tolerant from three nodes on (two nodes tolerate no loss; a
+//     seed alone has no JetStream until a second node joins). Core NATS —
+//     membership and remote calls — needs no quorum and keeps working on
+//     any connected part of the cluster.
+//   - External: --nats URL uses an existing NATS cluster and starts no
+//     server (credentials: the token, or --creds).
+//
+// A seed routes to itself: nats-server refuses clustered JetStream without
+// a configured route, and recognizes and drops a route to itself.
+//
+// # Token
+//
+// One shared secret, the cluster token, guards the cluster: clients of
+// every embedded server must present it (NATS token auth), and routes
+// between servers authenticate with it (user "wbox", the token as
+// password). A node that joins nobody creates DataDir/cluster.token (mode
+// 0600, 256 random bits) the first time; a node that joins must be given it
+// (--token, $WBOX_CLUSTER_TOKEN or --token-file) and stores it in its own
+// data directory for its restarts. A server given the wrong token is
+// refused by the others: Start fails with ErrRefused (the refused route
+// is recognized in the server's log), and it never appears among their
+// routes or members.
+//
+// TODO(tls): routes and client connections are not encrypted yet: the
+// token crosses the network in clear. Before nodes in different homes join
+// over the internet, the route and client listeners need TLS (nats-server
+// supports it; the certificates have to come from somewhere: a cluster CA
+// created with the token would fit).
+//
+// TODO(leaf): leaf-node mode for an edge node behind NAT (it dials out to a
+// member's leaf port; LeafNodeOpts).
+package nodes
