@@ -63,7 +63,10 @@
 // errno (ENOENT no-entry, EACCES access, EPERM not-permitted, EEXIST exist,
 // ENOTDIR not-directory, EISDIR is-directory, ENOTEMPTY not-empty, EBADF
 // bad-descriptor, ELOOP loop, EXDEV cross-device, …); anything unknown is
-// io. Descriptors remember their path inside the preopen for set-times and
-// for link-at/rename-at between two descriptors of the same preopen
-// (between different preopens these fail with cross-device).
+// io. Descriptors remember their path inside the preopen for set-times
+// (on Linux a file's times are set through its open descriptor instead)
+// and for link-at/rename-at between two descriptors of the same preopen
+// (between different preopens these fail with cross-device). Paths are
+// relative to their descriptor's directory: ".." may not climb above it,
+// even when that stays inside the preopen.
 package wasi

@@ -19,7 +19,7 @@ import (
 func load(t *testing.T, path string) (*wasmhost.Component, context.Context) {
 	t.Helper()
 	ctx := t.Context()
-	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Config{})
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Config{CacheDir: testCacheDir(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +33,15 @@ func load(t *testing.T, path string) (*wasmhost.Component, context.Context) {
 		t.Fatal(err)
 	}
 	return c, ctx
+}
+
+// testCacheDir shares compiled code between test runs, as users do.
+func testCacheDir(t *testing.T) string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return t.TempDir()
+	}
+	return filepath.Join(d, "wbox", "test-compiled")
 }
 
 // runCommand runs a wasi:cli/run command component to completion and

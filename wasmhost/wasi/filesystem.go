@@ -487,7 +487,13 @@ func (b *binding) registerFilesystem() {
 			if err := canWrite(d, "set-times"); err != nil {
 				return fsResult(nil, err)
 			}
-			return fsResult(nil, d.pre.root.Chtimes(d.rel, timeOf(a[0]), timeOf(a[1])))
+			at, mt := timeOf(a[0]), timeOf(a[1])
+			if d.file != nil {
+				if done, err := setFileTimes(d.file, at, mt); done {
+					return fsResult(nil, err)
+				}
+			}
+			return fsResult(nil, d.pre.root.Chtimes(d.rel, at, mt))
 		})
 	def("read", res(value.TupleOf(bytesT, boolT)), p("length", u64T, "offset", u64T), func(ctx context.Context, d *descriptor, a []any) ([]any, error) {
 		const op = "read"

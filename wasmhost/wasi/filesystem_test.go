@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"syscall"
 	"testing"
@@ -373,6 +374,25 @@ func TestReadOnlyPreopen(t *testing.T) {
 	x.wantFsErr(codeReadOnly, m("append-via-stream"), f)
 	if data, _ := os.ReadFile(filepath.Join(root, "hello.txt")); string(data) != "hello, world" {
 		t.Errorf("file changed: %q", data)
+	}
+}
+
+func TestSetTimesFollowsTheOpenFile(t *testing.T) {
+	x, d, root := fsFixture(t, false)
+	f := x.ok(m("open-at"), d, follow, "hello.txt", uint64(0), rd)
+	x.ok(m("rename-at"), d, "hello.txt", d, "renamed.txt")
+	ts := value.Variant{Case: 2, Value: []any{uint64(2_000_000_000), uint32(0)}}
+	res := x.call(m("set-times"), f, value.Variant{Case: 0}, ts).(value.Variant)
+	if runtime.GOOS != "linux" {
+		t.Skip("set-times goes by path outside Linux")
+	}
+	if res.Case != 0 {
+		t.Fatalf("set-times of a renamed file: %v", x.describeErr(res.Value))
+	}
+	fi, err := os.Stat(filepath.Join(root, "renamed.txt"))
+	must(t, err)
+	if fi.ModTime().Unix() != 2_000_000_000 {
+		t.Errorf("mtime %v", fi.ModTime())
 	}
 }
 

@@ -72,8 +72,10 @@ func (e *ExitError) Error() string { return fmt.Sprintf("wasi: exit status %d", 
 
 // Host is the WASI state of one component instance. Create it with New,
 // instantiate the component with its Imports and Close it when the instance
-// is gone. Its methods and the functions it registers are safe for
-// concurrent use.
+// is gone. Use a new Host for every instance (also when an instance is
+// rebuilt after a trap): the handles a dead instance held would otherwise
+// stay open until Close. Its methods and the functions it registers are
+// safe for concurrent use.
 type Host struct {
 	cfg   Config
 	start time.Time // the monotonic clock's zero
