@@ -28,6 +28,9 @@ import (
 // new instances are started beside the old ones and swapped in, without
 // counting as a restart.
 func (k *Kernel) Apply(ctx context.Context, p *Plan) (err error) {
+	if p == nil {
+		p = &Plan{}
+	}
 	k.applyMu.Lock()
 	defer k.applyMu.Unlock()
 	if k.closed.Load() {

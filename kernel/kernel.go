@@ -361,8 +361,17 @@ func (k *Kernel) Close(ctx context.Context) error {
 		wg.Go(func() { d.stop(ctx, "kernel closed") })
 	}
 	wg.Wait()
-	k.wg.Wait()
-	err := k.comps.close(context.WithoutCancel(ctx))
+	var err error
+	done := make(chan struct{})
+	go func() { k.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// A native task ignores its context: give up on it (its goroutines
+		// leak) rather than hang the node's shutdown.
+		err = fmt.Errorf("kernel close: some tasks did not stop: %w", ctx.Err())
+	}
+	err = errors.Join(err, k.comps.close(context.WithoutCancel(ctx)))
 	k.events.emit(slog.LevelInfo, "kernel.stopped", "", "kernel stopped")
 	return errors.Join(err, k.events.close())
 }
