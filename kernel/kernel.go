@@ -367,9 +367,16 @@ func (k *Kernel) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		// A native task ignores its context: give up on it (its goroutines
-		// leak) rather than hang the node's shutdown.
-		err = fmt.Errorf("kernel close: some tasks did not stop: %w", ctx.Err())
+		// Interrupted tasks get a moment to unwind. One that still runs
+		// ignores its context: give up on it (its goroutines leak) rather
+		// than hang the node's shutdown.
+		t := time.NewTimer(time.Second)
+		select {
+		case <-done:
+		case <-t.C:
+			err = fmt.Errorf("kernel close: some tasks did not stop: %w", ctx.Err())
+		}
+		t.Stop()
 	}
 	err = errors.Join(err, k.comps.close(context.WithoutCancel(ctx)))
 	k.events.emit(slog.LevelInfo, "kernel.stopped", "", "kernel stopped")
