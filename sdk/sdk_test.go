@@ -152,6 +152,7 @@ const kitchenItem = `{name: "ada", tags: ["x", "", "héllo 🎉"], at: some({x: 
 // imports whose results the host writes into guest memory; builds a Go
 // guest implementing it and round-trips values through wasmhost.
 func TestGoBindings(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	copyDir(t, "testdata/kitchen", dir)
 	c := load(t, build(t, dir))
@@ -268,6 +269,7 @@ func TestGoBindings(t *testing.T) {
 // TestGoHostBuild checks that the generated packages also build for the
 // host, where imports are stubs, so a box's logic runs under `go test`.
 func TestGoHostBuild(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	copyDir(t, "testdata/kitchen", dir)
 	p, err := sdk.Load(dir)
@@ -283,4 +285,77 @@ func TestGoHostBuild(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go vet on the host: %v\n%s", err, out)
 	}
+}
+
+// TestGoBindingsFixtures generates bindings for the world of every
+// third-party fixture component (shared/fixtures/components) and compiles
+// them with GOOS=wasip1. Worlds using resources are reported as
+// unsupported, by name.
+func TestGoBindingsFixtures(t *testing.T) {
+	t.Parallel()
+	fixtures, _ := filepath.Glob(filepath.Join("..", "..", "shared", "fixtures", "components", "*.component.wasm"))
+	if len(fixtures) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no fixtures in ../shared/fixtures/components")
+		}
+		t.Skip("no fixtures in ../shared/fixtures/components")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module fx\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var built []string
+	for _, f := range fixtures {
+		name := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(f), ".component.wasm"), "-", "")
+		out := filepath.Join(dir, name)
+		err := sdk.BindgenGo(f, "", "fx/"+name, out, "")
+		if err != nil {
+			if strings.Contains(err.Error(), "resource") && strings.Contains(err.Error(), "not supported") {
+				t.Logf("%s: %v", name, err)
+				continue
+			}
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		var imports []string
+		filepath.WalkDir(filepath.Join(out, "gen"), func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+				r, _ := filepath.Rel(dir, filepath.Dir(path))
+				if !slicesContains(imports, r) {
+					imports = append(imports, r)
+				}
+			}
+			return err
+		})
+		src := "package main\n\nimport (\n"
+		for _, imp := range imports {
+			src += "\t_ \"fx/" + filepath.ToSlash(imp) + "\"\n"
+		}
+		src += ")\n\nfunc main() {}\n"
+		if err := os.WriteFile(filepath.Join(out, "main.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		built = append(built, name)
+	}
+	t.Logf("bindings generated for %d of %d fixtures: %s", len(built), len(fixtures), strings.Join(built, " "))
+	if len(built) < 8 {
+		t.Errorf("only %d fixture worlds are supported", len(built))
+	}
+	for _, tags := range [][]string{{"GOOS=wasip1", "GOARCH=wasm"}, nil} {
+		cmd := exec.Command("go", "build", "./...")
+		cmd.Dir = dir
+		cmd.Env = append(append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY=off", "CGO_ENABLED=0"), tags...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %v: %v\n%s", tags, err, out)
+		}
+	}
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -77,7 +77,7 @@ func (e *body) liftFlat(t wit.Type, vals []string) string {
 		return e.cabi() + ".LiftString(" + vals[0] + ", " + vals[1] + ")"
 	case *wit.List:
 		return e.liftList(k.(*wit.List), vals[0], vals[1])
-	case *wit.Enum, *wit.Flags:
+	case *wit.Enum, *wit.Flags, *wit.Own, *wit.Borrow:
 		return e.typ(t) + "(" + vals[0] + ")"
 	case *wit.Record:
 		r := k.(*wit.Record)
@@ -243,7 +243,7 @@ func (e *body) lowerFlat(t wit.Type, x string) []string {
 		return []string{"uint64(" + x + ")"}
 	case wit.F32, wit.F64:
 		return []string{x}
-	case *wit.Enum, *wit.Flags:
+	case *wit.Enum, *wit.Flags, *wit.Own, *wit.Borrow:
 		return []string{"uint32(" + x + ")"}
 	case wit.String:
 		a, n := e.tmp(), e.tmp()
@@ -306,7 +306,7 @@ func (e *body) load(t wit.Type, addr string) string {
 		a := e.tmp()
 		e.line("%s := %s", a, addr)
 		return e.liftList(k.(*wit.List), c+".Load[uint32]("+a+")", c+".Load[uint32]("+a+"+4)")
-	case *wit.Enum, *wit.Flags:
+	case *wit.Enum, *wit.Flags, *wit.Own, *wit.Borrow:
 		s, _ := layout(t)
 		return fmt.Sprintf("%s(%s.Load[uint%d](%s))", e.typ(t), c, 8*s, addr)
 	case *wit.Record, *wit.Tuple:
@@ -376,7 +376,7 @@ func (e *body) store(t wit.Type, addr, x string) {
 		e.line("%s.Store(%s, %s)", c, a, p)
 		e.line("%s.Store(%s+4, %s)", c, a, n)
 		return
-	case *wit.Enum, *wit.Flags:
+	case *wit.Enum, *wit.Flags, *wit.Own, *wit.Borrow:
 		s, _ := layout(t)
 		e.line("%s.Store(%s, uint%d(%s))", c, addr, 8*s, x)
 		return
@@ -503,6 +503,24 @@ func (p *goPkg) genExport(f *wit.Function) {
 func (p *goPkg) genImport(f *wit.Function) {
 	e := &body{p: p}
 	name := exported(f.Name)
+	recv, hrecv := "", "" // method receivers
+	params := f.Params
+	if rt := f.Type(); rt != nil {
+		rname := exported(*rt.(*wit.TypeDef).Name)
+		base := exported(f.BaseName())
+		switch f.Kind.(type) {
+		case *wit.Constructor:
+			name = "New" + rname
+		case *wit.Static:
+			name = rname + base
+		case *wit.Method:
+			name = base
+			recv = "(" + local(f.Params[0].Name) + " " + p.goType(f.Params[0].Type, p.wasmImports) + ") "
+			hrecv = "(" + local(f.Params[0].Name) + " " + p.goType(f.Params[0].Type, p.hostImports) + ") "
+			params = f.Params[1:]
+		}
+	}
+	coreName := "wasmimport" + coreIdent(f.Name)
 	ptypes := paramTypes(f.Params)
 	pflat := flatAll(ptypes)
 	var coreParams, coreArgs []string
@@ -540,7 +558,7 @@ func (p *goPkg) genImport(f *wit.Function) {
 	} else if len(f.Results) > 1 {
 		fail("function %s: multiple results are not supported", f.Name)
 	}
-	e.line("%swasmimport%s(%s)", ret, name, strings.Join(coreArgs, ", "))
+	e.line("%s%s(%s)", ret, coreName, strings.Join(coreArgs, ", "))
 	for _, par := range f.Params {
 		if pointerFree(par.Type) {
 			continue
@@ -554,18 +572,44 @@ func (p *goPkg) genImport(f *wit.Function) {
 			e.line("return %s", e.load(rt, "ret"))
 		}
 	}
-	sig := p.signature(f, p.wasmImports)
+	sig := p.signatureOf(params, f, p.wasmImports)
 	w := &p.wasm
-	fmt.Fprintf(w, "//go:wasmimport %s %s\n//go:noescape\nfunc wasmimport%s(%s) %s\n\n", p.wasmID, f.Name, name, strings.Join(coreParams, ", "), result)
+	fmt.Fprintf(w, "//go:wasmimport %s %s\n//go:noescape\nfunc %s(%s) %s\n\n", p.wasmID, f.Name, coreName, strings.Join(coreParams, ", "), result)
 	writeDocs(w, f.Docs.Contents)
-	fmt.Fprintf(w, "func %s%s {\n%s}\n\n", name, sig, e.b.String())
+	fmt.Fprintf(w, "func %s%s%s {\n%s}\n\n", recv, name, sig, e.b.String())
 
-	// The host stub has the same signature, written for the portable
-	// file's imports (the stub file imports nothing of its own, so it
-	// must not need any: it refers to types through the same aliases).
-	hsig := p.signature(f, p.hostImports)
+	// The host stub: the same function, panicking.
+	hsig := p.signatureOf(params, f, p.hostImports)
 	writeDocs(&p.host, f.Docs.Contents)
-	fmt.Fprintf(&p.host, "func %s%s {\npanic(%q)\n}\n\n", name, hsig, p.wasmID+"#"+f.Name+": imports work only in a component (GOOS=wasip1)")
+	fmt.Fprintf(&p.host, "func %s%s%s {\npanic(%q)\n}\n\n", hrecv, name, hsig, p.wasmID+"#"+f.Name+": imports work only in a component (GOOS=wasip1)")
+}
+
+// coreIdent turns a core function name into a Go identifier part.
+func coreIdent(name string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			if up && r >= 'a' && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
+}
+
+// genDrop writes the Drop method of an imported resource's handle.
+func (p *goPkg) genDrop(td *wit.TypeDef) {
+	name := exported(*td.Name)
+	core := "wasmimportResourceDrop" + name
+	fmt.Fprintf(&p.wasm, "//go:wasmimport %s [resource-drop]%s\nfunc %s(self uint32)\n\n", p.wasmID, *td.Name, core)
+	fmt.Fprintf(&p.wasm, "// Drop drops an owned handle.\nfunc (self %s) Drop() {\n%s(uint32(self))\n}\n\n", name, core)
+	fmt.Fprintf(&p.host, "// Drop drops an owned handle.\nfunc (self %s) Drop() {\npanic(%q)\n}\n\n", name, p.wasmID+"#[resource-drop]"+*td.Name+": imports work only in a component (GOOS=wasip1)")
 }
 
 // pointerFree reports whether t's flat form holds no address into Go memory.

@@ -20,10 +20,12 @@
 // with a plain `go test`. The generated code uses the runtime package
 // M/gen/cabi (sdk/go/cabi, copied into the box by wbox).
 //
-// Supported types: bool, integers, floats, char, string, list, record,
-// tuple, flags (up to 32), enum, variant, option and result, as parameters
-// and results of imported and exported functions. Resources are not
-// supported yet.
+// Supported: bool, integers, floats, char, string, list, record, tuple,
+// flags (up to 32), enum, variant, option and result, as parameters and
+// results of imported and exported functions (world-level too, and inline
+// interfaces); imported resources (a handle type R with a Drop method,
+// NewR for the constructor, methods on R, statics RName). Not yet:
+// resources that the world exports.
 package gobind
 
 import (
@@ -115,11 +117,13 @@ type genError struct{ error }
 func fail(format string, args ...any) { panic(genError{fmt.Errorf(format, args...)}) }
 
 type gen struct {
-	module string
-	root   string
-	world  *wit.World
-	pkgs   map[wit.TypeOwner]*goPkg
-	order  []*goPkg
+	module   string
+	root     string
+	inline   map[*wit.Interface]string // inline interfaces by world key
+	exported map[wit.TypeOwner]bool    // interfaces the world exports
+	world    *wit.World
+	pkgs     map[wit.TypeOwner]*goPkg
+	order    []*goPkg
 }
 
 // goPkg is one generated Go package.
@@ -138,6 +142,7 @@ type goPkg struct {
 	types   bytes.Buffer // portable: types and Exports
 	exports []*wit.Function
 	imps    []*wit.Function
+	drops   []*wit.TypeDef // imported resources
 	wasm    bytes.Buffer
 	host    bytes.Buffer
 	typesOK bool
@@ -154,7 +159,18 @@ func (g *gen) pkg(owner wit.TypeOwner) *goPkg {
 	switch o := owner.(type) {
 	case *wit.Interface:
 		if o.Name == nil {
-			fail("inline interfaces in worlds are not supported: declare the interface by name")
+			// An inline interface (import NAME: interface { ... }): its
+			// instance is named NAME.
+			name, ok := g.inline[o]
+			if !ok {
+				fail("an inline interface outside the world's imports and exports")
+			}
+			w := g.world.Package.Name
+			p.dir = path.Join(g.root, pkgName(w.Namespace), pkgName(w.Package), pkgName(name))
+			p.name = pkgName(name)
+			p.wasmID = name
+			p.exportP = name + "#"
+			break
 		}
 		id := o.Package.Name
 		p.dir = path.Join(g.root, pkgName(id.Namespace), pkgName(id.Package), pkgName(*o.Name))
@@ -186,6 +202,12 @@ func (g *gen) pkg(owner wit.TypeOwner) *goPkg {
 
 func (g *gen) run() ([]File, error) {
 	w := g.world
+	g.inline = map[*wit.Interface]string{}
+	for name, item := range w.AllItems() {
+		if ref, ok := item.(*wit.InterfaceRef); ok && ref.Interface.Name == nil {
+			g.inline[ref.Interface] = name
+		}
+	}
 	wp := g.pkg(w)
 	for name, item := range w.Imports.All() {
 		switch it := item.(type) {
@@ -205,10 +227,9 @@ func (g *gen) run() ([]File, error) {
 	for name, item := range w.Exports.All() {
 		switch it := item.(type) {
 		case *wit.InterfaceRef:
+			// An interface both imported and exported shares its Go types;
+			// the imports are functions, the exports fields of Exports.
 			p := g.pkg(it.Interface)
-			if len(p.imps) > 0 {
-				fail("interface %s is both imported and exported: not supported", p.wasmID)
-			}
 			p.exports = append(p.exports, slices.Collect(it.Interface.AllFunctions())...)
 		case *wit.Function:
 			wp.exports = append(wp.exports, it)
@@ -217,9 +238,15 @@ func (g *gen) run() ([]File, error) {
 			fail("unsupported world export %s (%T)", name, item)
 		}
 	}
-	for _, f := range append(slices.Clone(wp.imps), wp.exports...) {
-		if !f.IsFreestanding() {
-			fail("function %s: resources are not supported yet", f.Name)
+	g.exported = map[wit.TypeOwner]bool{}
+	for _, p := range g.order {
+		if len(p.exports) > 0 {
+			g.exported[p.owner] = true
+			for _, f := range p.exports {
+				if !f.IsFreestanding() {
+					fail("function %s of exported %s: exported resources are not supported yet", f.Name, p.wasmID)
+				}
+			}
 		}
 	}
 	// Types first: generating them may add packages (types used from
@@ -301,7 +328,7 @@ func (p *goPkg) importPath(path, name string, m map[string]string) string {
 func (p *goPkg) goType(t wit.Type, m map[string]string) string {
 	if td, ok := t.(*wit.TypeDef); ok && td.Name != nil {
 		if _, ok := td.Kind.(*wit.Resource); ok {
-			fail("resource %s: resources are not supported yet", *td.Name)
+			p.g.checkResource(td)
 		}
 		return p.use(p.g.pkg(td.Owner), m) + exported(*td.Name)
 	}
@@ -349,8 +376,10 @@ func (p *goPkg) goType(t wit.Type, m map[string]string) string {
 		}
 		b.WriteString(" }")
 		return b.String()
-	case *wit.Own, *wit.Borrow:
-		fail("resource handles are not supported yet")
+	case *wit.Own:
+		return p.goType(k.Type, m)
+	case *wit.Borrow:
+		return p.goType(k.Type, m)
 	}
 	fail("type %s (%T) is not supported", t.TypeName(), under(t))
 	return ""
@@ -441,7 +470,10 @@ func (p *goPkg) genTypes() {
 				}
 			}
 		case *wit.Resource:
-			fail("resource %s: resources are not supported yet", *td.Name)
+			p.g.checkResource(td)
+			fmt.Fprintf(b, "// %s is a handle to an imported resource %s: an own<%s> or a\n// borrow<%s>. Drop an owned handle when done with it.\ntype %s uint32\n\n",
+				name, *td.Name, *td.Name, *td.Name, name)
+			p.drops = append(p.drops, td)
 		default:
 			// option, result, list, tuple given a name
 			fmt.Fprintf(b, "type %s = %s\n\n", name, p.goType(&wit.TypeDef{Kind: td.Kind}, p.imports))
@@ -468,6 +500,9 @@ func (p *goPkg) files() ([]File, error) {
 			fmt.Fprintf(&p.types, "\t%s func%s\n", exported(f.Name), p.signature(f, p.imports))
 		}
 		p.types.WriteString("}\n\n")
+	}
+	for _, td := range p.drops {
+		p.genDrop(td)
 	}
 	for _, f := range p.imps {
 		p.genImport(f)
@@ -539,9 +574,15 @@ func (p *goPkg) describe() string {
 
 // signature is a function's Go signature: "(a string, b uint32) string".
 func (p *goPkg) signature(f *wit.Function, m map[string]string) string {
+	return p.signatureOf(f.Params, f, m)
+}
+
+// signatureOf is signature with the parameters given (a method's without
+// its receiver).
+func (p *goPkg) signatureOf(params []wit.Param, f *wit.Function, m map[string]string) string {
 	var b strings.Builder
 	b.WriteString("(")
-	for i, par := range f.Params {
+	for i, par := range params {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -556,4 +597,11 @@ func (p *goPkg) signature(f *wit.Function, m map[string]string) string {
 		fail("function %s: multiple results are not supported", f.Name)
 	}
 	return b.String()
+}
+
+// checkResource fails for resources the world exports (not supported yet).
+func (g *gen) checkResource(td *wit.TypeDef) {
+	if g.exported[td.Owner] {
+		fail("resource %s of an exported interface: exported resources are not supported yet", *td.Name)
+	}
 }
