@@ -397,11 +397,12 @@ func (w *worker) serve(req *request) {
 		return
 	}
 	te, fail, replace := w.classify(req, err, timedOut, panicked)
+	if fail {
+		g.fail(te, func() { req.reply(nil, te) })
+		return
+	}
 	req.reply(nil, te)
-	switch {
-	case fail:
-		g.fail(te)
-	case replace:
+	if replace {
 		w.replace(te)
 	}
 }
@@ -437,8 +438,12 @@ func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te 
 	case w.mem.refused.Load():
 		b.memQuotaFaults.Add(1)
 		te.Kind = ErrMemoryQuota
-		te.detail = fmt.Sprintf("a memory grow past the quota of %d pages (%s) was refused; then: %s",
-			w.mem.limit/pageSize, byteSize(w.mem.limit), firstLine(err))
+		cause := err
+		if isTrap {
+			cause = trap.Err
+		}
+		te.detail = fmt.Sprintf("a memory grow past the quota of %d pages (%s) was refused, then the guest failed: %s",
+			w.mem.limit/pageSize, byteSize(w.mem.limit), firstLine(cause))
 		b.callFailed(te)
 		return te, true, false
 	case errors.As(err, &exit):
@@ -528,7 +533,7 @@ func (w *worker) replace(why *TaskError) {
 		routes = cur
 	}
 	if err := w.instantiate(context.Background(), routes); err != nil {
-		w.g.fail(&TaskError{Task: b.name, Kind: ErrTaskFailed, Err: err, detail: "replacing instance " + old + ": " + err.Error()})
+		w.g.fail(&TaskError{Task: b.name, Kind: ErrTaskFailed, Err: err, detail: "replacing instance " + old + ": " + err.Error()}, nil)
 		return
 	}
 	b.k.events.emit(slog.LevelInfo, EvInstance, b.name, "instance "+old+" replaced by "+w.info.Load().id,
@@ -538,6 +543,12 @@ func (w *worker) replace(why *TaskError) {
 // end ends the generation: waiting callers are released with err and
 // running calls are interrupted. It reports whether this call ended it.
 func (g *generation) end(err *TaskError, failed bool) bool {
+	return g.endThen(err, failed, nil)
+}
+
+// endThen is end, running then between marking the generation ended (new
+// calls are refused from then on) and releasing the callers waiting on it.
+func (g *generation) endThen(err *TaskError, failed bool, then func()) bool {
 	g.mu.Lock()
 	if g.ended {
 		g.mu.Unlock()
@@ -545,11 +556,14 @@ func (g *generation) end(err *TaskError, failed bool) bool {
 	}
 	g.ended, g.endErr, g.endFailed = true, err, failed
 	g.killed.Store(true)
+	g.mu.Unlock()
+	if then != nil {
+		then()
+	}
 	if failed {
 		close(g.failed)
 	}
 	close(g.dead)
-	g.mu.Unlock()
 	for _, w := range g.workers {
 		w.interrupt()
 	}
@@ -557,9 +571,15 @@ func (g *generation) end(err *TaskError, failed bool) bool {
 	return true
 }
 
-// fail fails the generation: the supervisor restarts the box.
-func (g *generation) fail(te *TaskError) {
-	if !g.end(te, true) {
+// fail fails the generation: the supervisor restarts the box. The call that
+// failed it, if any, is answered (by answer) before the other callers are
+// released, so it gets its own error and any call after it sees the box
+// down.
+func (g *generation) fail(te *TaskError, answer func()) {
+	if !g.endThen(te, true, answer) {
+		if answer != nil {
+			answer()
+		}
 		return
 	}
 	b := g.b

@@ -191,6 +191,16 @@ func TestMemoryQuotaTooSmallToStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"tinier"`) {
 		t.Fatalf("Apply: %v", err)
 	}
+	// hello-cmd (C and the WASI adapter) starts with more than one page.
+	b3 := box(t, "cmd", "hello-cmd")
+	b3.Limits.MemoryBytes = 64 << 10
+	err = k.Apply(context.Background(), &kernel.Plan{Start: []kernel.BoxSpec{b3}})
+	if !errors.Is(err, kernel.ErrMemoryQuota) || !strings.Contains(err.Error(), `"cmd"`) {
+		t.Fatalf("Apply: %v", err)
+	}
+	if s := k.Snapshot(); len(s.Boxes) != 1 {
+		t.Errorf("boxes after the failed deploys: %v", s.Names())
+	}
 }
 
 // MaxInFlight bounds calls queued or running: one more fails at once.
