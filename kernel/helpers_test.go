@@ -146,6 +146,15 @@ func wantErr(t testing.TB, err, kind error) {
 	}
 }
 
+// wantKind checks that err is a *kernel.TaskError whose own kind is kind.
+func wantKind(t testing.TB, err, kind error) {
+	t.Helper()
+	var te *kernel.TaskError
+	if !errors.As(err, &te) || te.Kind != kind {
+		t.Fatalf("error %v: want kind %q", err, kind)
+	}
+}
+
 // waitFor polls cond until it holds, failing the test after 20s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()

@@ -67,7 +67,7 @@ func TestTrapRestartsBox(t *testing.T) {
 	waitFor(t, "spin to run", func() bool { return inFlight(k, "bad") == 1 })
 
 	err := callErr(k, "bad", trap)
-	wantErr(t, err, kernel.ErrTrap)
+	wantKind(t, err, kernel.ErrTrap)
 	var te *wasmhost.TrapError
 	if !errors.As(err, &te) {
 		t.Errorf("trap error %v does not wrap *wasmhost.TrapError", err)
@@ -81,7 +81,7 @@ func TestTrapRestartsBox(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call in flight on the failed box did not fail at once")
 	}
-	wantErr(t, callErr(k, "bad", add, uint32(1), uint32(2)), kernel.ErrUnavailable)
+	wantKind(t, callErr(k, "bad", add, uint32(1), uint32(2)), kernel.ErrUnavailable)
 
 	s := running(t, k, "bad", 1)
 	if res := call(t, k, "bad", add, uint32(2), uint32(3)); res[0] != uint32(5) {
@@ -127,7 +127,7 @@ func TestRunawayLoopTimeout(t *testing.T) {
 	}
 	err := <-spun
 	took := time.Since(start)
-	wantErr(t, err, kernel.ErrCallTimeout)
+	wantKind(t, err, kernel.ErrCallTimeout)
 	if !strings.Contains(err.Error(), "call timeout of 1s") {
 		t.Errorf("error %q does not name the timeout", err)
 	}
@@ -166,7 +166,7 @@ func TestMemoryBomb(t *testing.T) {
 	}
 
 	err := callErr(k, "bomb", bomb)
-	wantErr(t, err, kernel.ErrMemoryQuota)
+	wantKind(t, err, kernel.ErrMemoryQuota)
 	if !strings.Contains(err.Error(), "quota of 16 pages (1 MiB)") {
 		t.Errorf("error %q does not name the quota", err)
 	}
