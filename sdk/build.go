@@ -198,31 +198,10 @@ func (b *builder) key(tools []string) (string, error) {
 	}
 	h.Write(driverJS)
 	h.Write(exeDigest()) // templates and generators are part of wbox
-	var files []string
-	err := filepath.WalkDir(b.p.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		r, _ := filepath.Rel(b.p.Dir, path)
-		if d.IsDir() {
-			switch r {
-			case ".git", "node_modules", "gen", ".wbox":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch {
-		case r == b.p.Name+".wasm", r == "README.md", r == "topology.yaml",
-			strings.HasSuffix(r, "_test.go"), strings.HasSuffix(r, ".wasm"):
-			return nil
-		}
-		files = append(files, r)
-		return nil
-	})
+	files, err := sourceFiles(b.p)
 	if err != nil {
 		return "", err
 	}
-	sort.Strings(files)
 	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(b.p.Dir, f))
 		if err != nil {
@@ -396,4 +375,50 @@ func (b *builder) buildAS(ctx context.Context, out string) error {
 		return err
 	}
 	return b.componentize(ctx, core, out)
+}
+
+// sourceFiles lists the project's files a build reads (relative, sorted):
+// all but outputs, generated code, tests and docs.
+func sourceFiles(p *Project) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(p.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(p.Dir, path)
+		if d.IsDir() {
+			switch r {
+			case ".git", "node_modules", "gen", ".wbox":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case r == "README.md", r == "topology.yaml", strings.HasSuffix(r, ".wasm"),
+			strings.HasSuffix(r, "_test.go"), strings.HasSuffix(r, ".test.mjs"), strings.Contains(r, ".tmp."):
+			return nil
+		}
+		files = append(files, r)
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+// Fingerprint summarises the project's sources by name, size and
+// modification time: `wbox dev` rebuilds when it changes.
+func Fingerprint(p *Project) (string, error) {
+	files, err := sourceFiles(p)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, f := range files {
+		fi, err := os.Stat(filepath.Join(p.Dir, f))
+		if err != nil {
+			continue // removed meanwhile: the next poll sees it
+		}
+		fmt.Fprintf(h, "%s %d %d\x00", f, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/wbox-dev/wbox/sdk"
 )
@@ -135,4 +137,93 @@ func runBindgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "gen"))
 	return nil
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("dev", "dev [--data DIR] [PROJECT]\n\nBuilds the box project (default .), runs a node with its topology.yaml in the foreground,\nand rebuilds and redeploys the box whenever a source changes. Ctrl-C stops it.", stderr)
+	data := dataFlag(fs)
+	poll := fs.Duration("poll", 300*time.Millisecond, "how often to look for changed sources")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := "."
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return exitCode(2)
+	} else if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	p, err := sdk.Load(dir)
+	if err != nil {
+		return err
+	}
+	topo := filepath.Join(p.Dir, "topology.yaml")
+	if _, err := os.Stat(topo); err != nil {
+		return fmt.Errorf("%v: wbox dev runs the project's topology.yaml", err)
+	}
+	last, err := sdk.Fingerprint(p)
+	if err != nil {
+		return err
+	}
+	if _, err := sdk.Build(ctx, p.Dir, sdk.BuildOptions{Progress: stderr}); err != nil {
+		return err
+	}
+	nodeCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	up := &upWatcher{w: stdout, up: make(chan struct{})}
+	errc := make(chan error, 1)
+	go func() { errc <- runNodeWith(nodeCtx, *data, topo, logger(stderr, false), up, stderr) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-up.up:
+	}
+	fmt.Fprintf(stdout, "wbox dev: watching %s; edit a source to rebuild and redeploy %s\n", p.Dir, p.Name)
+	tick := time.NewTicker(*poll)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			stop()
+			return <-errc
+		case <-tick.C:
+		}
+		fp, err := sdk.Fingerprint(p)
+		if err != nil || fp == last {
+			continue
+		}
+		last = fp
+		if _, err := sdk.Build(ctx, p.Dir, sdk.BuildOptions{Progress: stderr}); err != nil {
+			fmt.Fprintf(stderr, "wbox dev: %v\nwbox dev: the old %s keeps running; fix the source to try again\n", err, p.Name)
+			continue
+		}
+		if err := runDeploy(ctx, []string{"--data", *data, topo}, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "wbox dev: deploy: %v\n", err)
+		}
+	}
+}
+
+// upWatcher passes output through and closes up once the node says it is up.
+type upWatcher struct {
+	w    io.Writer
+	mu   sync.Mutex
+	buf  []byte
+	up   chan struct{}
+	seen bool
+}
+
+func (u *upWatcher) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	if !u.seen {
+		u.buf = append(u.buf, p...)
+		if strings.Contains(string(u.buf), "wbox is up") {
+			u.seen = true
+			u.buf = nil
+			close(u.up)
+		}
+	}
+	u.mu.Unlock()
+	return u.w.Write(p)
 }

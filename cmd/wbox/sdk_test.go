@@ -164,3 +164,38 @@ func (fb *firstBox) up(words []string, want string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestDev runs `wbox dev` on a C box, edits the source and waits for the
+// running box to answer with the new code.
+func TestDev(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds boxes")
+	}
+	root := testcomponents.RepoRoot(t)
+	fb := &firstBox{t: t, bin: wboxBinary(t), root: root, dir: t.TempDir(), data: t.TempDir()}
+	fb.do(step{"wbox new hello-dev --lang c", "created"})
+	fb.dir = filepath.Join(fb.dir, "hello-dev")
+	t.Setenv("WBOX_NODE_MODULES", filepath.Join(root, "node_modules"))
+	fb.up([]string{fb.bin, "dev", "--data", fb.data, "--poll", "100ms"}, "wbox dev: watching")
+	fb.do(step{`wbox invoke hello-dev greet '"Ada"'`, `"Hello, Ada!"`})
+
+	src := filepath.Join(fb.dir, "hello-dev.c")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, bytes.Replace(data, []byte(`"Hello, "`), []byte(`"Howdy, "`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out, _ := exec.Command(fb.bin, "invoke", "--data", fb.data, "hello-dev", "greet", `"Ada"`).CombinedOutput()
+		if strings.Contains(string(out), `"Howdy, Ada!"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the box was not redeployed: %s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
