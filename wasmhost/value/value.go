@@ -83,7 +83,11 @@ func check(t *Type, v any, path string) error {
 			return fmt.Errorf("%s: flags %#x set bits beyond the %d labels", path, f, len(t.Labels))
 		}
 	case KindOwn, KindBorrow:
-		_, ok = v.(Handle)
+		var h Handle
+		h, ok = v.(Handle)
+		if ok && t.Resource != nil && h.Type != t.Resource {
+			return fmt.Errorf("%s: a %s handle where a %s handle belongs", path, h.Type, t.Resource)
+		}
 	case KindList:
 		if t.Elem.Kind == KindU8 {
 			_, ok = v.([]byte)
