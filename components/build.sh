@@ -161,6 +161,26 @@ expect='wasi:cli/run@0.2' build hello-cmd "clang, ~4s" "$k"
 k=$(key echo-js-sm jco -- "$c/js/echo.js" "$wit/echo.wit")
 build echo-js-sm "componentize-js StarlingMonkey, ~40s" "$k"
 
+# The wasi:http box (components/http-hello): a JS fetch event handler on the
+# default StarlingMonkey engine, http enabled. Its world's wasi:http, io and
+# clocks WIT come from jco's bundled WASI 0.2.12 snapshot, renamed to 0.2.10
+# (the version StarlingMonkey implements; these interfaces are unchanged) and
+# without their worlds (which would pull in a wasi:sockets unlike the
+# engine's).
+build_http_hello() {
+  local w=$1/wit wasi=$root/node_modules/@bytecodealliance/jco/lib/wit/builtin/0.2.12 p
+  mkdir -p "$w"
+  cp "$root/components/http-hello/wit/world.wit" "$w/"
+  for p in clocks http io; do
+    mkdir -p "$w/deps/wasi-$p"
+    sed 's/@0\.2\.12/@0.2.10/g' "$wasi/wasi-$p/package.wit" |
+      awk '/^world /{skip=1} !skip{print} skip&&/^}/{skip=0}' >"$w/deps/wasi-$p/package.wit"
+  done
+  "$jco" componentize "$root/components/http-hello/hello.js" --wit "$w" -n hello -o "$1/http-hello.wasm"
+}
+k=$(key http-hello jco -- "$root/components/http-hello/hello.js" "$root/components/http-hello/wit/world.wit")
+expect='wasi:http/incoming-handler@0.2' build http-hello "componentize-js StarlingMonkey, ~40s" "$k"
+
 # The hello example's boxes (examples/hello), built by components/hello/build.sh.
 hello=$root/components/hello
 build_hello_greeter() { "$hello/build.sh" "$1" greeter hello-greeter; }

@@ -156,7 +156,7 @@ func closeShared() {
 
 // helloComponent loads http-hello once per test binary (compiling the
 // ~14 MB component takes seconds; the cache makes later runs faster).
-func helloComponent(t *testing.T) *wasmhost.Component {
+func helloComponent(t testing.TB) *wasmhost.Component {
 	t.Helper()
 	path := testcomponents.Path(t, "http-hello")
 	shared.once.Do(func() {
