@@ -44,6 +44,48 @@
 // is recognized in the server's log), and it never appears among their
 // routes or members.
 //
+// # Remote arrows
+//
+// An arrow whose target runs on another node crosses NATS, one
+// request-reply per call. The importing node's kernel runs a stand-in for
+// the remote box: a native task of kind RemoteKind (Node.RemoteDriver,
+// type Remote) named like the box, so the arrows to the box do not change
+// when it moves between nodes. Its Bind gives every function of the
+// interface a host function that encodes the arguments (package
+// nodes/internal/wire: wRPC's component-model value encoding), sends them
+// to the function's subject and decodes the results. The node that runs
+// the box answers with Node.Serve, which calls the box through its kernel
+// (kernel.Kernel.Call). Local arrows never touch NATS.
+//
+//	subject  wbox.<cluster>.call.<box>.<interface>.<function>
+//	         (dots inside a name written '_': one token per name)
+//	queue    wbox.call.<box>: several nodes serving one box share its calls
+//	headers  Wbox-Deadline  the caller's deadline, Unix nanoseconds; the
+//	                        callee runs the call with it
+//	         Wbox-Chain     boxes the call came through (A → B → A is
+//	                        refused as kernel.ErrReentrant, not deadlocked)
+//	body     the parameters, encoded one after the other
+//	answer   the results, encoded one after the other; or an error: header
+//	         Wbox-Error (the kernel error kind: "trap", "overloaded", ...),
+//	         Wbox-Node (who answered), body the message
+//
+// Errors of remote calls are *kernel.TaskError with a *RemoteError inside:
+// ErrUnreachable (NATS knows no responder: the node is gone or the box is
+// placed nowhere; reported at once, kernel.ErrUnavailable), ErrTimeout (no
+// answer before the deadline; kernel.ErrCancelled), ErrRemote (the remote
+// kernel's error, with its kind: errors.Is(err, kernel.ErrTrap) works
+// across nodes), ErrWire (bad values; nothing was sent).
+//
+// Limits, waiting on the kernel:
+//   - A box whose call through a remote arrow fails traps, and the kernel
+//     fails and restarts it (the kernel recognizes only its own forwarders'
+//     errors as ErrArrow; natively bound functions can only trap).
+//   - Wbox-Chain holds the boxes a call crossed nodes through, plus the
+//     box calling the stand-in; boxes the call passed through locally
+//     before that are not known (the kernel's call chain is private), so
+//     A → C (local) → B (remote) → A is not recognized.
+//   - Resources cannot cross nodes (as they cannot cross box arrows yet).
+//
 // TODO(tls): routes and client connections are not encrypted yet: the
 // token crosses the network in clear. Before nodes in different homes join
 // over the internet, the route and client listeners need TLS (nats-server

@@ -39,8 +39,11 @@ type Node struct {
 	nc     *nats.Conn
 	prefix string // "wbox.<cluster>"
 
-	mu     sync.Mutex
-	closed bool
+	sem chan struct{} // bounds the remote calls served at once
+
+	mu       sync.Mutex
+	services map[string]*service // by box
+	closed   bool
 }
 
 // Start connects a node to its cluster: it starts the embedded NATS server
@@ -54,7 +57,9 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n := &Node{
 		cfg: cfg, log: cfg.Logger.With("node", cfg.Name),
-		prefix: "wbox." + cfg.Cluster,
+		prefix:   "wbox." + cfg.Cluster,
+		sem:      make(chan struct{}, MaxConcurrentCalls),
+		services: map[string]*service{},
 	}
 	defer func() {
 		if err != nil {
@@ -137,6 +142,11 @@ func (n *Node) startEmbedded(ctx context.Context) error {
 			Name: c.Cluster, Host: chost, Port: cport,
 			Username: routeUser, Password: tok,
 			Advertise: c.ClusterAdvertise,
+			// A server that vanished without closing its routes (power
+			// loss, partition) is noticed within about 4s, not the
+			// default 2 minutes: its boxes' interest goes with it.
+			PingInterval: time.Second,
+			MaxPingsOut:  3,
 		}
 		if len(c.Join) == 0 {
 			// JetStream in a cluster refuses to start without a configured
@@ -363,7 +373,15 @@ func (n *Node) Close(ctx context.Context) error {
 		return nil
 	}
 	n.closed = true
+	svcs := n.services
+	n.services = map[string]*service{}
 	n.mu.Unlock()
+	for _, s := range svcs {
+		s.stop()
+	}
+	for _, s := range svcs {
+		s.wait(ctx)
+	}
 	if n.nc != nil {
 		n.nc.Flush()
 	}
