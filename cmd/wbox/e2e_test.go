@@ -447,3 +447,40 @@ func TestUpBadTopology(t *testing.T) {
 		t.Errorf("socket left behind: %v", err)
 	}
 }
+
+// TestUpRunawayBox: a box looping forever behind `wbox up` is stopped by its
+// call timeout, the caller gets an error, and the node keeps serving. (The
+// node once loaded components into a runtime that could not interrupt
+// guests: the loop then froze the whole process.)
+func TestUpRunawayBox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the wbox binary")
+	}
+	faulty := testcomponents.Path(t, "faulty")
+	e := &e2e{t: t, bin: wboxBinary(t), data: t.TempDir()}
+	topo := filepath.Join(t.TempDir(), "topology.yaml")
+	os.WriteFile(topo, []byte("boxes:\n  loopy:\n    component: "+faulty+"\n    limits:\n      call-timeout: 300ms\n    restart:\n      backoff: 10ms\n"), 0o644)
+	cmd, _, stderr := e.up(topo)
+	start := time.Now()
+	_, errOut, code := e.run("invoke", "loopy", "spin")
+	if code == 0 || !strings.Contains(errOut, "timeout") && !strings.Contains(errOut, "deadline") {
+		t.Errorf("invoke spin: exit %d, stderr %q; want a timeout error", code, errOut)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("invoke spin took %v", took)
+	}
+	// The box restarts and serves again.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, _, code := e.run("invoke", "loopy", "add", "2", "3")
+		if code == 0 && out == "5\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("box did not serve again after the timeout\n%s", stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.ok("stop")
+	waitExit(t, cmd, stderr)
+}

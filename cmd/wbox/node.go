@@ -73,13 +73,15 @@ func newNode(ctx context.Context, dataDir string, log *slog.Logger) (*node, erro
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Config{CacheDir: filepath.Join(dataDir, "compiled"), Logger: log})
+	k, err := kernel.New(kernel.Config{Logger: log, DataDir: dataDir, Drivers: drivers(), CacheDir: filepath.Join(dataDir, "compiled")})
 	if err != nil {
 		return nil, err
 	}
-	k, err := kernel.New(kernel.Config{Logger: log, DataDir: dataDir, Drivers: drivers(), CacheDir: filepath.Join(dataDir, "compiled")})
+	// The linker loads components into the kernel's own runtime: it is the
+	// interruptible one, so call timeouts can stop a runaway box.
+	rt, err := k.Runtime(ctx)
 	if err != nil {
-		rt.Close(ctx)
+		k.Close(ctx)
 		return nil, err
 	}
 	n := &node{
@@ -98,7 +100,7 @@ func newNode(ctx context.Context, dataDir string, log *slog.Logger) (*node, erro
 // close stops every task, then frees the components.
 func (n *node) close(ctx context.Context) error {
 	err := n.k.Close(ctx)
-	err = errors.Join(err, n.l.Close(ctx), n.rt.Close(ctx))
+	err = errors.Join(err, n.l.Close(ctx)) // the kernel closed the runtime
 	return err
 }
 
