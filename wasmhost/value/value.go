@@ -35,11 +35,43 @@ type Handle struct {
 func (h Handle) String() string { return fmt.Sprintf("%s#%d", h.Type, h.Rep) }
 
 // Check reports whether v is a valid Go representation of a value of type t,
-// naming the offending path when it is not.
-func Check(t *Type, v any) error { return check(t, v, "value") }
+// naming the offending path when it is not. It allocates only on error: it
+// runs on every host call.
+func Check(t *Type, v any) error {
+	err := check(t, v)
+	if err == nil {
+		return nil
+	}
+	ce := err.(*checkError)
+	path := "value"
+	for i := len(ce.segs) - 1; i >= 0; i-- {
+		path += ce.segs[i]
+	}
+	return fmt.Errorf("%s: %s", path, ce.msg)
+}
 
-func check(t *Type, v any, path string) error {
-	bad := func() error { return fmt.Errorf("%s: %T is not a %s", path, v, t) }
+// checkError collects the path to a bad value while check unwinds.
+type checkError struct {
+	segs []string // innermost first
+	msg  string
+}
+
+func (e *checkError) Error() string { return e.msg }
+
+func at(err error, seg func() string) error {
+	if err != nil {
+		ce := err.(*checkError)
+		ce.segs = append(ce.segs, seg())
+	}
+	return err
+}
+
+func checkf(format string, args ...any) error {
+	return &checkError{msg: fmt.Sprintf(format, args...)}
+}
+
+func check(t *Type, v any) error {
+	bad := func() error { return checkf("%T is not a %s", v, t) }
 	ok := false
 	switch t.Kind {
 	case KindBool:
@@ -68,25 +100,25 @@ func check(t *Type, v any, path string) error {
 		var r rune
 		r, ok = v.(rune)
 		if ok && (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) {
-			return fmt.Errorf("%s: %#x is not a Unicode scalar value", path, r)
+			return checkf("%#x is not a Unicode scalar value", r)
 		}
 	case KindString:
 		var s string
 		s, ok = v.(string)
 		if ok && !utf8.ValidString(s) {
-			return fmt.Errorf("%s: string is not valid UTF-8", path)
+			return checkf("string is not valid UTF-8")
 		}
 	case KindFlags:
 		var f uint64
 		f, ok = v.(uint64)
 		if ok && len(t.Labels) < 64 && f>>len(t.Labels) != 0 {
-			return fmt.Errorf("%s: flags %#x set bits beyond the %d labels", path, f, len(t.Labels))
+			return checkf("flags %#x set bits beyond the %d labels", f, len(t.Labels))
 		}
 	case KindOwn, KindBorrow:
 		var h Handle
 		h, ok = v.(Handle)
 		if ok && t.Resource != nil && h.Type != t.Resource {
-			return fmt.Errorf("%s: a %s handle where a %s handle belongs", path, h.Type, t.Resource)
+			return checkf("a %s handle where a %s handle belongs", h.Type, t.Resource)
 		}
 	case KindList:
 		if t.Elem.Kind == KindU8 {
@@ -98,8 +130,8 @@ func check(t *Type, v any, path string) error {
 			return bad()
 		}
 		for i, e := range l {
-			if err := check(t.Elem, e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
+			if err := check(t.Elem, e); err != nil {
+				return at(err, func() string { return fmt.Sprintf("[%d]", i) })
 			}
 		}
 		return nil
@@ -113,18 +145,15 @@ func check(t *Type, v any, path string) error {
 			n = len(t.Types)
 		}
 		if len(l) != n {
-			return fmt.Errorf("%s: %d values for a %s of %d", path, len(l), t.Kind, n)
+			return checkf("%d values for a %s of %d", len(l), t.Kind, n)
 		}
 		for i, e := range l {
-			var ft *Type
-			name := fmt.Sprint(i)
 			if t.Kind == KindTuple {
-				ft = t.Types[i]
-			} else {
-				ft, name = t.Fields[i].Type, t.Fields[i].Name
-			}
-			if err := check(ft, e, path+"."+name); err != nil {
-				return err
+				if err := check(t.Types[i], e); err != nil {
+					return at(err, func() string { return fmt.Sprintf(".%d", i) })
+				}
+			} else if err := check(t.Fields[i].Type, e); err != nil {
+				return at(err, func() string { return "." + t.Fields[i].Name })
 			}
 		}
 		return nil
@@ -133,18 +162,38 @@ func check(t *Type, v any, path string) error {
 		if !isVariant {
 			return bad()
 		}
-		cases := t.VariantCases()
-		if int(vv.Case) >= len(cases) {
-			return fmt.Errorf("%s: case %d of a %s with %d cases", path, vv.Case, t.Kind, len(cases))
+		// VariantCases allocates for enum, option and result: count first.
+		n := len(t.Cases)
+		switch t.Kind {
+		case KindEnum:
+			n = len(t.Labels)
+		case KindOption, KindResult:
+			n = 2
 		}
-		c := cases[vv.Case]
-		if c.Type == nil {
+		if int(vv.Case) >= n {
+			return checkf("case %d of a %s with %d cases", vv.Case, t.Kind, n)
+		}
+		var ct *Type
+		switch t.Kind {
+		case KindVariant:
+			ct = t.Cases[vv.Case].Type
+		case KindOption:
+			if vv.Case == 1 {
+				ct = t.Elem
+			}
+		case KindResult:
+			ct = t.Ok
+			if vv.Case == 1 {
+				ct = t.Err
+			}
+		}
+		if ct == nil {
 			if vv.Value != nil {
-				return fmt.Errorf("%s: case %s has no payload, got %T", path, c.Name, vv.Value)
+				return checkf("case %s has no payload, got %T", t.VariantCases()[vv.Case].Name, vv.Value)
 			}
 			return nil
 		}
-		return check(c.Type, vv.Value, path+"."+c.Name)
+		return at(check(ct, vv.Value), func() string { return "." + t.VariantCases()[vv.Case].Name })
 	}
 	if !ok {
 		return bad()
