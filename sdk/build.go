@@ -102,6 +102,9 @@ func (b *builder) build(ctx context.Context) (string, error) {
 			return "", err
 		}
 		tools = append(tools, identity(ctx, "clang", c, "--version"))
+		if err := b.step("C bindings", func() error { return GenerateC(b.p, false) }); err != nil {
+			return "", err
+		}
 	case "as":
 		if _, err := os.Stat(filepath.Join(b.nm, "assemblyscript", "bin", "asc.js")); err != nil {
 			return "", &ToolError{"asc", "AssemblyScript (asc) not found in " + b.nm + ": " + npmHint}
@@ -283,11 +286,15 @@ func (b *builder) buildC(ctx context.Context, out string) error {
 	if len(srcs) == 0 {
 		return fmt.Errorf("no .c files in %s", b.p.Dir)
 	}
+	gen, _ := filepath.Glob(filepath.Join(b.p.Dir, "gen", "*.c"))
+	for _, g := range gen {
+		srcs = append(srcs, filepath.Join("gen", filepath.Base(g)))
+	}
 	core := filepath.Join(b.work, "core.wasm")
 	c, _ := lookTool("clang")
 	// Reactor: no main; _initialize runs constructors. -Oz -s: ~10 KB.
 	args := append([]string{"--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reactor",
-		"-Oz", "-s", "-Wall", "-Wextra", "-o", core}, srcs...)
+		"-Oz", "-s", "-Wall", "-Wextra", "-Igen", "-o", core}, srcs...)
 	if err := b.step("clang (wasm32-wasi)", func() error { return run(ctx, b.p.Dir, nil, c, args...) }); err != nil {
 		return err
 	}

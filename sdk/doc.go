@@ -13,14 +13,15 @@
 //
 // # Builds
 //
-//	go   gen/ from WIT (package gobind, in Go) -> go build -buildmode=c-shared
+//	go   gen/ from WIT (package bindgen, in Go) -> go build -buildmode=c-shared
 //	     GOOS=wasip1 -> embed + new with the preview1 reactor adapter
-//	c    clang --target=wasm32-wasi -mexec-model=reactor -Oz -> embed + new
+//	c    gen/bindings.{h,c} from WIT (package bindgen, in Go) -> clang
+//	     --target=wasm32-wasi -mexec-model=reactor -Oz -> embed + new
 //	js   jco componentize --backend quickjs (sync ABI, WASI stubbed)
 //	as   asc --runtime incremental -> exports renamed (in Go) -> embed + new
 //
 // What is done in Go: reading the WIT (go.bytecodealliance.org/wit, which
-// runs a bundled wasm-tools on wazero), the Go bindings, scanning a core
+// runs a bundled wasm-tools on wazero), the Go and C bindings, scanning a core
 // module's imports (to add the WASI adapter only when needed), renaming
 // AssemblyScript's exports, the build cache, and the tests (wasmhost).
 // What is driven in node: embedding the WIT world into the core module and

@@ -13,7 +13,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/wbox-dev/wbox/sdk/gobind"
+	"github.com/wbox-dev/wbox/sdk/bindgen"
 	"go.bytecodealliance.org/wit"
 )
 
@@ -21,7 +21,7 @@ import (
 var cabiFS embed.FS
 
 // genVersion versions the Go generator's output (part of gen/'s stamp).
-const genVersion = "gobind-1"
+const genVersion = "bindgen-1"
 
 // cabiDigest hashes the embedded runtime package.
 var cabiDigest = sync.OnceValue(func() []byte {
@@ -76,33 +76,17 @@ func BindgenGo(witPath, world, mod, outDir, stamp string) error {
 	if err != nil {
 		return err
 	}
-	files, err := gobind.Generate(gobind.Options{Resolve: res, World: world, Module: mod})
+	files, err := bindgen.Generate(bindgen.Options{Resolve: res, World: world, Module: mod})
 	if err != nil {
-		return err
-	}
-	gen := filepath.Join(outDir, "gen")
-	if err := os.RemoveAll(gen); err != nil {
 		return err
 	}
 	entries, _ := fs.ReadDir(cabiFS, "go/cabi")
 	for _, e := range entries {
 		data, _ := cabiFS.ReadFile("go/cabi/" + e.Name())
-		files = append(files, gobind.File{Path: "gen/cabi/" + e.Name(),
+		files = append(files, bindgen.File{Path: "gen/cabi/" + e.Name(),
 			Data: append([]byte("// Code copied by wbox from its sdk/go/cabi. DO NOT EDIT.\n\n"), data...)})
 	}
-	for _, f := range files {
-		path := filepath.Join(outDir, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			return err
-		}
-	}
-	if stamp != "" {
-		return os.WriteFile(filepath.Join(gen, ".stamp"), []byte(stamp), 0o644)
-	}
-	return nil
+	return writeGen(outDir, files, stamp)
 }
 
 // LoadWIT loads a WIT directory or file with go.bytecodealliance.org/wit
@@ -160,4 +144,64 @@ func witStamp(p *Project, mod string) (string, error) {
 		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+//go:embed c/wbox.h c/wbox.c
+var cRuntimeFS embed.FS
+
+// GenerateC (re)writes a C box's gen/ directory: bindings.h and
+// bindings.c for its world and the runtime wbox.h and wbox.c, unless gen/
+// is up to date (gen/.stamp) and not force.
+func GenerateC(p *Project, force bool) error {
+	stamp, err := witStamp(p, "c")
+	if err != nil {
+		return err
+	}
+	gen := filepath.Join(p.Dir, "gen")
+	if old, err := os.ReadFile(filepath.Join(gen, ".stamp")); err == nil && !force && string(old) == stamp {
+		return nil
+	}
+	return BindgenC(p.WITDir(), p.World, p.Dir, stamp)
+}
+
+// BindgenC writes the C bindings of a WIT world into outDir/gen
+// (replacing it), with the runtime wbox.h and wbox.c.
+func BindgenC(witPath, world, outDir, stamp string) error {
+	res, err := LoadWIT(witPath)
+	if err != nil {
+		return err
+	}
+	files, err := bindgen.GenerateC(bindgen.Options{Resolve: res, World: world})
+	if err != nil {
+		return err
+	}
+	for _, n := range []string{"wbox.h", "wbox.c"} {
+		data, _ := cRuntimeFS.ReadFile("c/" + n)
+		files = append(files, bindgen.File{Path: "gen/" + n, Data: data})
+	}
+	return writeGen(outDir, files, stamp)
+}
+
+// writeGen replaces outDir/gen with files (paths relative to outDir).
+func writeGen(outDir string, files []bindgen.File, stamp string) error {
+	gen := filepath.Join(outDir, "gen")
+	if err := os.RemoveAll(gen); err != nil {
+		return err
+	}
+	for _, f := range files {
+		path := filepath.Join(outDir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	if stamp != "" {
+		if err := os.MkdirAll(gen, 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(gen, ".stamp"), []byte(stamp), 0o644)
+	}
+	return nil
 }

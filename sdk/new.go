@@ -38,14 +38,14 @@ var templateFiles = map[string][][2]string{
 		{"README.md.tmpl", "README.md"},
 	},
 	"go": {{"go.mod.tmpl", "go.mod"}, {"main.go.tmpl", "main.go"}, {"main_test.go.tmpl", "main_test.go"}},
-	"c":  {{"box.c.tmpl", "{{name}}.c"}, {"wbox.h.tmpl", "wbox.h"}, {"wbox.c.tmpl", "wbox.c"}},
+	"c":  {{"box.c.tmpl", "{{name}}.c"}},
 	"js": {{"box.js.tmpl", "{{name}}.js"}, {"box.test.mjs.tmpl", "{{name}}.test.mjs"}},
 	"as": {{"box.ts.tmpl", "{{name}}.ts"}, {"cabi.ts.tmpl", "cabi.ts"}},
 }
 
 // New writes a new box project into dir (which must not exist or be
-// empty) and returns the files it wrote, relative to dir. Go projects get
-// their bindings (gen/) too, so `go test` works at once.
+// empty) and returns the files it wrote, relative to dir. Go and C projects
+// get their bindings (gen/) too, so editors and `go test` work at once.
 func New(dir string, opts NewOptions) ([]string, error) {
 	if err := ValidName(opts.Name); err != nil {
 		return nil, err
@@ -97,12 +97,16 @@ func New(dir string, opts NewOptions) ([]string, error) {
 			wrote = append(wrote, name)
 		}
 	}
-	if opts.Lang == "go" {
+	if opts.Lang == "go" || opts.Lang == "c" {
 		p, err := Load(dir)
 		if err != nil {
 			return nil, err
 		}
-		if err := GenerateGo(p, true); err != nil {
+		gen := GenerateGo
+		if opts.Lang == "c" {
+			gen = GenerateC
+		}
+		if err := gen(p, true); err != nil {
 			return nil, err
 		}
 		wrote = append(wrote, "gen/")

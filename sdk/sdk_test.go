@@ -146,15 +146,25 @@ const kitchenItem = `{name: "ada", tags: ["x", "", "héllo 🎉"], at: some({x: 
 	perms: {read, exec}, shape: rect({x: 1, y: -2}), score: 2.5, big: 18446744073709551615,
 	small: -128, flag: true, ch: '☃', bytes: [0, 1, 255]}`
 
-// TestGoBindings generates bindings for a world covering records, variants
+// TestGoBindings generates Go bindings for a world covering records, variants
 // (with joined flat payloads), enums, flags, lists, options, results,
 // tuples, more than 16 flat parameters both ways, world-level functions and
 // imports whose results the host writes into guest memory; builds a Go
 // guest implementing it and round-trips values through wasmhost.
 func TestGoBindings(t *testing.T) {
 	t.Parallel()
+	testKitchen(t, "testdata/kitchen")
+}
+
+// TestCBindings is TestGoBindings for the C bindings (bindgen.GenerateC).
+func TestCBindings(t *testing.T) {
+	t.Parallel()
+	testKitchen(t, "testdata/kitchen-c")
+}
+
+func testKitchen(t *testing.T, src string) {
 	dir := t.TempDir()
-	copyDir(t, "testdata/kitchen", dir)
+	copyDir(t, src, dir)
 	c := load(t, build(t, dir))
 
 	hostT := c.World().Import("test:kitchen/host@0.1.0")
@@ -358,4 +368,45 @@ func slicesContains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestCBindingsFixtures generates C bindings for every fixture's world and
+// compiles them with clang for wasm32-wasi.
+func TestCBindingsFixtures(t *testing.T) {
+	t.Parallel()
+	fixtures, _ := filepath.Glob(filepath.Join("..", "..", "shared", "fixtures", "components", "*.component.wasm"))
+	if len(fixtures) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no fixtures in ../shared/fixtures/components")
+		}
+		t.Skip("no fixtures in ../shared/fixtures/components")
+	}
+	if _, err := exec.LookPath("clang"); err != nil {
+		need(t, &sdk.ToolError{Tool: "clang", Msg: "clang not found"})
+	}
+	var built []string
+	for _, f := range fixtures {
+		name := strings.TrimSuffix(filepath.Base(f), ".component.wasm")
+		out := filepath.Join(t.TempDir(), name)
+		if err := sdk.BindgenC(f, "", out, ""); err != nil {
+			if strings.Contains(err.Error(), "exported resources are not supported") {
+				t.Logf("%s: %v", name, err)
+				continue
+			}
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		cmd := exec.Command("clang", "--target=wasm32-wasi", "--sysroot=/usr", "-Wall", "-Wextra", "-Werror",
+			"-Wno-unused-function", "-c", "-Igen", "-o", "bindings.o", "gen/bindings.c")
+		cmd.Dir = out
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: clang: %v\n%s", name, err, msg)
+			continue
+		}
+		built = append(built, name)
+	}
+	t.Logf("C bindings compile for %d of %d fixtures: %s", len(built), len(fixtures), strings.Join(built, " "))
+	if len(built) < 10 {
+		t.Errorf("only %d fixture worlds are supported", len(built))
+	}
 }

@@ -3,7 +3,7 @@ package sdk
 import (
 	"strings"
 
-	"github.com/wbox-dev/wbox/sdk/gobind"
+	"github.com/wbox-dev/wbox/sdk/bindgen"
 	"go.bytecodealliance.org/wit"
 )
 
@@ -12,7 +12,7 @@ import (
 // functions; dashes as underscores) to the core names wit-component expects
 // (IFACE#FUNC, cabi_post_IFACE#FUNC).
 func exportRenames(res *wit.Resolve, world string) (map[string]string, error) {
-	w, err := gobind.FindWorld(res, world)
+	w, err := bindgen.FindWorld(res, world)
 	if err != nil {
 		return nil, err
 	}

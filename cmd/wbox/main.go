@@ -36,7 +36,7 @@ func commands() []command {
 		{"new", "new NAME --lang go|c|js|as [--world plain]", "create a box project", runNew},
 		{"build", "build [DIR]", "build a box project into NAME.wasm", runBuild},
 		{"test", "test [DIR]", "build a box project and run its box.yaml tests", runTest},
-		{"bindgen", "bindgen --lang go WIT", "generate Go bindings for a WIT world", runBindgen},
+		{"bindgen", "bindgen --lang go|c WIT", "generate Go or C bindings for a WIT world", runBindgen},
 		{"dev", "dev [--data DIR] [PROJECT]", "run a box project, rebuilding and redeploying on change", runDev},
 		{"version", "version", "print the version", runVersion},
 	}

@@ -102,8 +102,8 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func runBindgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bindgen", "bindgen --lang go [--world W] [--module M] [--out DIR] WIT\n\nWrites Go bindings of a WIT world (WIT: a directory or .wit file) into DIR/gen, with the runtime in DIR/gen/cabi.", stderr)
-	lang := fs.String("lang", "go", "the bindings' language (go)")
+	fs := newFlags("bindgen", "bindgen --lang go|c [--world W] [--module M] [--out DIR] WIT\n\nWrites bindings of a WIT world (WIT: a directory, a .wit file or a component) into DIR/gen:\nfor Go one package per interface and the runtime gen/cabi, for C gen/bindings.h and .c and the runtime gen/wbox.h and .c.", stderr)
+	lang := fs.String("lang", "go", "the bindings' language: go or c")
 	world := fs.String("world", "", "the world (default: the only one)")
 	module := fs.String("module", "", "the Go module path of DIR (default: read from DIR/go.mod)")
 	out := fs.String("out", ".", "the Go module's root directory")
@@ -115,8 +115,16 @@ func runBindgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return exitCode(2)
 	}
-	if *lang != "go" {
-		return fmt.Errorf("--lang %s: only go has a bindings generator (C, JS and AssemblyScript boxes use the templates of `wbox new`)", *lang)
+	switch *lang {
+	case "c":
+		if err := sdk.BindgenC(witPath, *world, *out, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "gen"))
+		return nil
+	case "go":
+	default:
+		return fmt.Errorf("--lang %s: bindings are generated for go and c (JS boxes need none; AssemblyScript boxes use the template of `wbox new`)", *lang)
 	}
 	if *module == "" {
 		data, err := os.ReadFile(filepath.Join(*out, "go.mod"))

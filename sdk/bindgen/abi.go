@@ -1,4 +1,4 @@
-package gobind
+package bindgen
 
 import (
 	"fmt"
@@ -121,7 +121,7 @@ func layout(t wit.Type) (size, align uint32) {
 		off := payloadOffset(cs)
 		return alignTo(off+size, align), align
 	}
-	panic(fmt.Sprintf("gobind: no layout for %T", under(t)))
+	panic(fmt.Sprintf("bindgen: no layout for %T", under(t)))
 }
 
 // payloadOffset is where a variant's payload starts.
@@ -186,7 +186,7 @@ func flat(t wit.Type) []string {
 	if cs := cases(under(t)); cs != nil {
 		return append([]string{i32}, joinedPayload(cs)...)
 	}
-	panic(fmt.Sprintf("gobind: cannot flatten %T", under(t)))
+	panic(fmt.Sprintf("bindgen: cannot flatten %T", under(t)))
 }
 
 func flatAll(ts []wit.Type) []string {
@@ -240,7 +240,7 @@ func fromJoined(v, j, t string) string {
 	case j == i64 && t == f64:
 		return "math.Float64frombits(" + v + ")"
 	}
-	panic("gobind: bad join " + j + " -> " + t)
+	panic("bindgen: bad join " + j + " -> " + t)
 }
 
 // toJoined converts v of core type t to joined core type j.
@@ -257,7 +257,7 @@ func toJoined(v, t, j string) string {
 	case t == f64 && j == i64:
 		return "math.Float64bits(" + v + ")"
 	}
-	panic("gobind: bad join " + t + " -> " + j)
+	panic("bindgen: bad join " + t + " -> " + j)
 }
 
 // needsMath reports whether converting between core types t and j uses

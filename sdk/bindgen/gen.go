@@ -1,5 +1,6 @@
-// Package gobind generates Go bindings for a WIT world, for boxes built with
-// mainline Go (GOOS=wasip1, //go:wasmexport and //go:wasmimport).
+// Package bindgen generates bindings for a WIT world: C (GenerateC, in
+// cgen.go) and Go (Generate), for boxes built with mainline Go (GOOS=wasip1,
+// //go:wasmexport and //go:wasmimport).
 //
 // For a box module M, every interface the world imports or exports (and
 // every interface whose types they use) becomes a package
@@ -26,7 +27,7 @@
 // interfaces); imported resources (a handle type R with a Drop method,
 // NewR for the constructor, methods on R, statics RName). Not yet:
 // resources that the world exports.
-package gobind
+package bindgen
 
 import (
 	"bytes"
@@ -544,7 +545,7 @@ func (p *goPkg) files() ([]File, error) {
 		b.Write(body.Bytes())
 		src, err := format.Source(b.Bytes())
 		if err != nil {
-			return fmt.Errorf("gobind: generated invalid Go for %s/%s: %v\n%s", p.dir, name, err, b.Bytes())
+			return fmt.Errorf("bindgen: generated invalid Go for %s/%s: %v\n%s", p.dir, name, err, b.Bytes())
 		}
 		out = append(out, File{Path: path.Join(p.dir, name), Data: src})
 		return nil

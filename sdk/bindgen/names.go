@@ -1,4 +1,4 @@
-package gobind
+package bindgen
 
 import (
 	"go/token"

@@ -1,4 +1,4 @@
-// wbox.c: the runtime behind wbox.h (written by `wbox new`).
+// wbox.c: the runtime behind wbox.h (copied into gen/ by wbox build).
 #include <stdlib.h>
 
 #include "wbox.h"

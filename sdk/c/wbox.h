@@ -1,4 +1,5 @@
-// wbox.h: the small canonical-ABI runtime of C boxes (written by `wbox new`).
+// wbox.h: the small canonical-ABI runtime of C boxes (copied into gen/ by
+// wbox build; do not edit).
 //
 // Memory: every block the host asks for (cabi_realloc: the arguments of an
 // export, the results of an import) and every wbox_alloc block lives until
