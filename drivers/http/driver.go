@@ -362,7 +362,9 @@ func duration(k string, v any) (time.Duration, error) {
 }
 
 // Exports implements kernel.Native: an ingress exports nothing.
-func (d *Driver) Exports() map[string]*wasmhost.InstanceType { return map[string]*wasmhost.InstanceType{} }
+func (d *Driver) Exports() map[string]*wasmhost.InstanceType {
+	return map[string]*wasmhost.InstanceType{}
+}
 
 // Bind implements kernel.Native: nothing can be bound to an ingress.
 func (d *Driver) Bind(caller, export string, imports *wasmhost.HostInstance) error {

@@ -183,4 +183,3 @@ func helloComponent(t testing.TB) *wasmhost.Component {
 	}
 	return shared.c
 }
-
