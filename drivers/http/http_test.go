@@ -459,3 +459,37 @@ func selfSigned(t *testing.T, dir string) *x509.CertPool {
 	pool.AddCert(cert)
 	return pool
 }
+
+// A client that stalls in its body holds its instance only until the call
+// timeout: the guest's blocked read is cut off and the request ends.
+func TestStalledBody(t *testing.T) {
+	be := NewComponentBackend(hello(t), ComponentConfig{CallTimeout: 500 * time.Millisecond, Prewarm: -1})
+	defer be.Close()
+	d, base := start(t, map[string]any{"listen": "127.0.0.1:0", "routes": routes([3]string{"", "/", "hello"})},
+		func(string) (Backend, error) { return be, nil })
+	conn, err := net.Dial("tcp", d.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "POST /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\npartial")
+	begin := time.Now()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, _ := io.ReadAll(conn)
+	if el := time.Since(begin); el > 5*time.Second {
+		t.Errorf("the stalled request ended after %v", el)
+	}
+	if len(b) > 0 && !strings.HasPrefix(string(b), "HTTP/1.1 5") {
+		t.Errorf("stalled request answered %q", b)
+	}
+	c := &http.Client{Timeout: 30 * time.Second}
+	defer c.CloseIdleConnections()
+	res, err := c.Post(base+"/after", "text/plain", strings.NewReader("ok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("after a stalled request: %d", res.StatusCode)
+	}
+}

@@ -149,9 +149,13 @@ func (h *Host) ServeWith(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	ex := &exchange{h: h, w: w, r: r, rc: http.NewResponseController(w)}
 
-	// A read of the body blocked on the client ends with ctx.
+	// A read of the body or a write of the response blocked on the client
+	// ends with ctx (the guest's call deadline, the client gone).
 	unblock := func() { ex.rc.SetReadDeadline(time.Now()) }
-	stopAfter := context.AfterFunc(ctx, unblock)
+	stopAfter := context.AfterFunc(ctx, func() {
+		unblock()
+		ex.rc.SetWriteDeadline(time.Now())
+	})
 	defer stopAfter()
 
 	src := newBodySource(h, body, func() http.Header { return r.Trailer }, ex.bodyErr)
