@@ -22,25 +22,40 @@ type NewOptions struct {
 	World string // the kind of world: "plain" (default)
 }
 
-// Worlds are the values of --world.
-var Worlds = []string{"plain"}
+// Worlds are the values of --world: plain exports greet(name) -> string
+// and imports nothing; kv exports a visit counter, hit(name) -> u32, kept
+// in the node's key-value store (an import of wbox:kv/store bound to the
+// kv driver by the topology).
+var Worlds = []string{"plain", "kv"}
 
 var langNames = map[string]string{"go": "Go", "c": "C", "js": "JavaScript", "as": "AssemblyScript"}
 
-// templateFiles maps a template to the file it becomes ({{name}} is
-// replaced by the box name).
+// templateFiles maps a world/group to its templates and the files they
+// become ({{name}} is replaced by the box name).
 var templateFiles = map[string][][2]string{
-	"common": {
-		{"wit.wit.tmpl", "wit/{{name}}.wit"},
-		{"box.yaml.tmpl", ManifestFile},
-		{"topology.yaml.tmpl", "topology.yaml"},
-		{"gitignore.tmpl", ".gitignore"},
-		{"README.md.tmpl", "README.md"},
+	"plain/common": {
+		{"common/wit.wit.tmpl", "wit/{{name}}.wit"},
+		{"common/box.yaml.tmpl", ManifestFile},
+		{"common/topology.yaml.tmpl", "topology.yaml"},
 	},
-	"go": {{"go.mod.tmpl", "go.mod"}, {"main.go.tmpl", "main.go"}, {"main_test.go.tmpl", "main_test.go"}},
-	"c":  {{"box.c.tmpl", "{{name}}.c"}},
-	"js": {{"box.js.tmpl", "{{name}}.js"}, {"box.test.mjs.tmpl", "{{name}}.test.mjs"}},
-	"as": {{"box.ts.tmpl", "{{name}}.ts"}, {"cabi.ts.tmpl", "cabi.ts"}},
+	"plain/go": {{"go/go.mod.tmpl", "go.mod"}, {"go/main.go.tmpl", "main.go"}, {"go/main_test.go.tmpl", "main_test.go"}},
+	"plain/c":  {{"c/box.c.tmpl", "{{name}}.c"}},
+	"plain/js": {{"js/box.js.tmpl", "{{name}}.js"}, {"js/box.test.mjs.tmpl", "{{name}}.test.mjs"}},
+	"plain/as": {{"as/box.ts.tmpl", "{{name}}.ts"}, {"as/cabi.ts.tmpl", "cabi.ts"}},
+	"kv/common": {
+		{"kv/common/wit.wit.tmpl", "wit/{{name}}.wit"},
+		{"kv/common/wbox-kv.wit.tmpl", "wit/deps/kv/wbox-kv.wit"},
+		{"kv/common/box.yaml.tmpl", ManifestFile},
+		{"kv/common/topology.yaml.tmpl", "topology.yaml"},
+	},
+	"kv/go": {{"go/go.mod.tmpl", "go.mod"}, {"kv/go/main.go.tmpl", "main.go"}, {"kv/go/main_test.go.tmpl", "main_test.go"}},
+	"kv/c":  {{"kv/c/box.c.tmpl", "{{name}}.c"}},
+	"kv/js": {{"kv/js/box.js.tmpl", "{{name}}.js"}},
+	"kv/as": {{"kv/as/box.ts.tmpl", "{{name}}.ts"}, {"as/cabi.ts.tmpl", "cabi.ts"}},
+	"common": {
+		{"common/gitignore.tmpl", ".gitignore"},
+		{"common/README.md.tmpl", "README.md"},
+	},
 }
 
 // New writes a new box project into dir (which must not exist or be
@@ -70,11 +85,16 @@ func New(dir string, opts NewOptions) ([]string, error) {
 		"LangName": langNames[opts.Lang],
 		"GoPkg":    strings.ReplaceAll(opts.Name, "-", ""),
 		"Export":   "local:" + opts.Name + "/greet@0.1.0#greet",
+		"Func":     "greet",
+		"Arg":      `'"Ada"'`,
+	}
+	if opts.World == "kv" {
+		data["Export"], data["Func"] = "local:"+opts.Name+"/counter@0.1.0#hit", "hit"
 	}
 	var wrote []string
-	for _, group := range []string{"common", opts.Lang} {
+	for _, group := range []string{opts.World + "/common", opts.World + "/" + opts.Lang, "common"} {
 		for _, tf := range templateFiles[group] {
-			src, err := templates.ReadFile("templates/" + group + "/" + tf[0])
+			src, err := templates.ReadFile("templates/" + tf[0])
 			if err != nil {
 				return nil, err
 			}

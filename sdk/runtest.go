@@ -77,6 +77,7 @@ func runTest(ctx context.Context, c *wasmhost.Component, t Test) error {
 	host := wasi.New(wasi.Config{Args: []string{"box"}})
 	defer host.Close()
 	im := host.Imports()
+	memoryKV(im)
 	im.TrapUnknown()
 	inst, err := c.Instantiate(ctx, im)
 	if err != nil {
@@ -120,4 +121,24 @@ func runTest(ctx context.Context, c *wasmhost.Component, t Test) error {
 	return nil
 }
 
-var _ = value.String
+// memoryKV serves wbox:kv/store (wit/wbox-kv.wit, the kv driver's
+// interface) from an empty map, for tests of boxes that import it.
+func memoryKV(im *wasmhost.Imports) {
+	m := map[string]string{}
+	kv := im.Instance("wbox:kv/store@0.1.0")
+	kv.Func("get", func(ctx context.Context, args []any) ([]any, error) {
+		if v, ok := m[args[0].(string)]; ok {
+			return []any{value.Some(v)}, nil
+		}
+		return []any{value.None()}, nil
+	})
+	kv.Func("set", func(ctx context.Context, args []any) ([]any, error) {
+		m[args[0].(string)] = args[1].(string)
+		return nil, nil
+	})
+	kv.Func("delete", func(ctx context.Context, args []any) ([]any, error) {
+		_, ok := m[args[0].(string)]
+		delete(m, args[0].(string))
+		return []any{ok}, nil
+	})
+}

@@ -410,3 +410,18 @@ func TestCBindingsFixtures(t *testing.T) {
 		t.Errorf("only %d fixture worlds are supported", len(built))
 	}
 }
+
+// TestKVWITCopy keeps the kv world's copy of wit/wbox-kv.wit in step.
+func TestKVWITCopy(t *testing.T) {
+	want, err := os.ReadFile("../wit/wbox-kv.wit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("templates/kv/common/wbox-kv.wit.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatal("sdk/templates/kv/common/wbox-kv.wit.tmpl differs from wit/wbox-kv.wit: copy it")
+	}
+}

@@ -30,12 +30,20 @@ func TestFirstBox(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := wboxBinary(t)
-	for _, lang := range []string{"go", "c", "js", "as"} {
+	for _, lang := range []string{"go", "c", "js", "as", "go-kv", "c-kv", "js-kv", "as-kv"} {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
-			name := "hello-" + lang
-			steps := firstBoxSteps(name, lang)
+			var steps []step
+			if l, ok := strings.CutSuffix(lang, "-kv"); ok {
+				steps = kvSteps("counter-"+l, l)
+			} else {
+				steps = firstBoxSteps("hello-"+lang, lang)
+			}
 			for _, s := range steps {
+				// The doc spells the kv walk-through out for Go only.
+				if strings.HasSuffix(lang, "-kv") && lang != "go-kv" {
+					break
+				}
 				if !bytes.Contains(doc, []byte(s.cmd)) {
 					t.Errorf("docs/first-box.md lacks the command %q", s.cmd)
 				}
@@ -74,6 +82,21 @@ func firstBoxSteps(name, lang string) []step {
 		step{"wbox up topology.yaml", "wbox is up"},
 		step{`wbox invoke ` + name + ` greet '"Ada"'`, `"Hello, Ada!"`},
 	)
+}
+
+// kvSteps walk through a box with state: --world kv, its import of
+// wbox:kv/store bound to the node's kv driver by the generated topology.
+func kvSteps(name, lang string) []step {
+	return []step{
+		{"wbox new " + name + " --lang " + lang + " --world kv", "created " + name},
+		{"cd " + name, ""},
+		{"wbox build", ""},
+		{"wbox test", "1 passed, 0 failed"},
+		{"wbox up topology.yaml", "wbox is up"},
+		{`wbox invoke ` + name + ` hit '"Ada"'`, "1"},
+		{`wbox invoke ` + name + ` hit '"Ada"'`, "2"},
+		{`wbox invoke ` + name + ` hit '"Bob"'`, "1"},
+	}
 }
 
 type firstBox struct {
