@@ -252,7 +252,10 @@ func (c *cx) lowerFlat(l *layout, v any, dst []uint64) ([]uint64, error) {
 		if !ok {
 			return dst, badValue(l, v)
 		}
-		f &= l.mask
+		if f&^l.mask != 0 {
+			// A host value, unlike guest memory, must be exact.
+			return dst, badValuef(l, v, "flags %#x set bits beyond the %d labels", f, len(l.t.Labels))
+		}
 		switch l.nflat {
 		case 0:
 			return dst, nil

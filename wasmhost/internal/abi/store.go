@@ -179,7 +179,10 @@ func (c *cx) store(l *layout, v any, p uint32) error {
 		if !ok {
 			return badValue(l, v)
 		}
-		f &= l.mask
+		if f&^l.mask != 0 {
+			// A host value, unlike guest memory, must be exact.
+			return badValuef(l, v, "flags %#x set bits beyond the %d labels", f, len(l.t.Labels))
+		}
 		switch l.size {
 		case 0:
 		case 1:

@@ -188,13 +188,19 @@ func TestScalarLowerExtension(t *testing.T) {
 		{value.Bool, true, 1},
 		{value.F32, float32(1), 0x3f800000},
 		{value.Char, '€', 0x20ac},
-		{flagsOf(3), uint64(0xff), 7}, // extra bits are dropped
+		{flagsOf(3), uint64(0x7), 7},
 	}
 	for _, tt := range tests {
 		got, err := LowerFlat(o, tt.t, tt.v, nil)
 		if err != nil || len(got) != 1 || got[0] != tt.want {
 			t.Errorf("LowerFlat %s %v = %#x, %v; want %#x", tt.t, tt.v, got, err, tt.want)
 		}
+	}
+	// Guest memory's extra flag bits are ignored on lift, but a host value
+	// setting bits beyond the labels is the host's bug.
+	var ve *ValueError
+	if _, err := LowerFlat(o, flagsOf(3), uint64(0xff), nil); !errors.As(err, &ve) {
+		t.Errorf("LowerFlat flags 0xff over 3 labels: %v, want a ValueError", err)
 	}
 	// A variant joining f32 and i64 zero-extends the f32 bits.
 	got, err := LowerFlat(o, variantOf(value.S64, value.F32), value.Variant{Case: 1, Value: float32(-1)}, nil)
