@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -173,6 +174,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 30 * time.Second
+	}
+	if c.Capacity.CPUs <= 0 {
+		c.Capacity.CPUs = runtime.NumCPU()
 	}
 	if c.ClusterListen == "" && len(c.Join) > 0 {
 		host, _, err := net.SplitHostPort(c.Listen)

@@ -44,6 +44,24 @@
 // is recognized in the server's log), and it never appears among their
 // routes or members.
 //
+// # Membership
+//
+// Every node publishes a heartbeat (JSON: name, a per-run ID, labels,
+// capacity, the boxes it serves, its addresses, its interval) on
+// wbox.<cluster>.members.beat.<name> every Config.Heartbeat (1s), and at
+// once when what it serves changes. A member silent for MissedBeats (3) of
+// its own intervals is lost; a node that closes says bye and is forgotten
+// at once; a starting node says hello and everyone beats, so it knows the
+// cluster within a round trip (a node that joins waits for that: hearing a
+// member proves its route works both ways). Node.Members is this node's
+// view, Node.Where(box) the members serving a box, Node.MembersChanged
+// signals changes. Heartbeats are core NATS, not a JetStream KV with TTL:
+// membership must work without a JetStream quorum (two nodes, or the
+// majority side lost), which is exactly when failover needs it. Liveness is
+// judged on the receiver's clock only. Routes ping every second (three
+// missed pings close them), so a vanished server's subscriptions leave the
+// cluster within seconds too.
+//
 // # Remote arrows
 //
 // An arrow whose target runs on another node crosses NATS, one

@@ -39,7 +39,8 @@ type Node struct {
 	nc     *nats.Conn
 	prefix string // "wbox.<cluster>"
 
-	sem chan struct{} // bounds the remote calls served at once
+	sem     chan struct{} // bounds the remote calls served at once
+	members *membership
 
 	mu       sync.Mutex
 	services map[string]*service // by box
@@ -73,6 +74,16 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	n.members = newMembership(n)
+	if err := n.members.start(); err != nil {
+		return nil, err
+	}
+	if n.srv != nil && len(cfg.Join) > 0 {
+		if err := n.waitJoined(ctx); err != nil {
+			n.members.leave()
+			return nil, err
+		}
 	}
 	return n, nil
 }
@@ -185,11 +196,6 @@ func (n *Node) startEmbedded(ctx context.Context) error {
 	if ferr := n.nlog.fatal(); ferr != nil {
 		return fmt.Errorf("embedded NATS: %w", ferr)
 	}
-	if len(c.Join) > 0 {
-		if err := n.waitRoutes(ctx); err != nil {
-			return err
-		}
-	}
 	opts2 := append(n.connOptions(), nats.InProcessServer(srv), nats.Token(tok))
 	nc, err := nats.Connect(srv.ClientURL(), opts2...)
 	if err != nil {
@@ -200,27 +206,30 @@ func (n *Node) startEmbedded(ctx context.Context) error {
 	return nil
 }
 
-// waitRoutes waits for a first route to the servers of Join: a refused
-// route fails the start, one that does not come in time only warns (the
-// server keeps trying: the other nodes may be down).
-func (n *Node) waitRoutes(ctx context.Context) error {
-	deadline := time.Now().Add(n.cfg.JoinTimeout)
+// waitJoined waits until the node hears from another member of the
+// cluster it joins: that proves its route works both ways. A refused route
+// (the wrong token) fails the start; silence until JoinTimeout only warns
+// (the server keeps trying: the other nodes may all be down).
+func (n *Node) waitJoined(ctx context.Context) error {
+	changed := n.MembersChanged()
+	deadline := time.NewTimer(n.cfg.JoinTimeout)
+	defer deadline.Stop()
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if n.srv.NumRoutes() > 0 {
-			return nil
-		}
 		if n.nlog.routeRefused.Load() {
 			return fmt.Errorf("%w: the servers of %s refused this node's route: it does not have the cluster's token", ErrRefused, strings.Join(n.cfg.Join, ", "))
 		}
-		if time.Now().After(deadline) {
-			n.log.Warn("no route to the cluster yet; still trying", "join", n.cfg.Join)
+		if len(n.Members()) > 1 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-deadline.C:
+			n.log.Warn("no other member of the cluster heard yet; still trying", "join", n.cfg.Join)
+			return nil
+		case <-changed:
 		case <-t.C:
 		}
 	}
@@ -382,8 +391,11 @@ func (n *Node) Close(ctx context.Context) error {
 	for _, s := range svcs {
 		s.wait(ctx)
 	}
-	if n.nc != nil {
-		n.nc.Flush()
+	if n.members != nil {
+		n.members.leave()
+	}
+	if n.nc != nil && n.nc.IsConnected() {
+		n.nc.FlushTimeout(timeoutFrom(ctx, 2*time.Second))
 	}
 	n.shutdownNATS()
 	return nil

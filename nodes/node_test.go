@@ -114,10 +114,15 @@ func TestClusterOfThree(t *testing.T) {
 		t.Fatal(err)
 	}
 	js2, _ := jetstream.New(ns[2].Conn())
-	kv, err := js0.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t", Replicas: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The meta leader learns of its peers a moment after it answers.
+	var kv jetstream.KeyValue
+	waitFor(t, 10*time.Second, "a bucket on three peers", func() bool {
+		kv, err = js0.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t", Replicas: 3})
+		if err != nil && !strings.Contains(err.Error(), "peer") {
+			t.Fatal(err)
+		}
+		return err == nil
+	})
 	if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
 		t.Fatal(err)
 	}

@@ -257,6 +257,11 @@ func (r *Remote) call(ctx context.Context, caller string, f *remoteFunc, args []
 		return nil, fail(kernel.ErrUnavailable, &RemoteError{Kind: ErrUnreachable, Cluster: r.n.cfg.Cluster, Err: err})
 	}
 	if kind := resp.Header.Get(hdrError); kind != "" {
+		if kind == "cancelled" && !time.Now().Before(dl) {
+			// The callee gave up at the deadline we sent it, a moment
+			// before our own wait ended: a timeout all the same.
+			return nil, fail(kernel.ErrCancelled, &RemoteError{Kind: ErrTimeout, Node: resp.Header.Get(hdrNode), Waited: time.Since(start), Err: context.DeadlineExceeded})
+		}
 		return nil, fail(kindOf(kind), &RemoteError{Kind: ErrRemote, Node: resp.Header.Get(hdrNode), Msg: string(resp.Data)})
 	}
 	res, err := wire.DecodeParams(resp.Data, f.typ.Results)

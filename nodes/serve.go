@@ -81,7 +81,7 @@ func (n *Node) Serve(box string, exports map[string]*wasmhost.InstanceType, call
 		s.subs = append(s.subs, sub)
 	}
 	// Make the interest known to the server before saying we serve.
-	if err := n.nc.Flush(); err != nil {
+	if err := n.nc.FlushTimeout(5 * time.Second); err != nil {
 		s.stop()
 		return err
 	}
@@ -98,6 +98,7 @@ func (n *Node) Serve(box string, exports map[string]*wasmhost.InstanceType, call
 		old.stop()
 		old.wait(context.Background())
 	}
+	n.members.changed()
 	return nil
 }
 
@@ -113,6 +114,7 @@ func (n *Node) Unserve(ctx context.Context, box string) {
 	}
 	s.stop()
 	s.wait(ctx)
+	n.members.changed()
 }
 
 // Serving returns the boxes the node serves to the cluster, sorted.
