@@ -105,7 +105,10 @@ func BenchmarkRemoteCall(b *testing.B) {
 	defer sub.Unsubscribe()
 	c.Conn().Flush()
 	waitReachable(b, func(ctx context.Context) error { _, err := r.Call(ctx, relayCall, args); return err })
-	waitReachable(b, func(ctx context.Context) error { _, err := a.Conn().RequestWithContext(ctx, "bench.raw", req); return err })
+	waitReachable(b, func(ctx context.Context) error {
+		_, err := a.Conn().RequestWithContext(ctx, "bench.raw", req)
+		return err
+	})
 
 	raw := func() {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -178,7 +181,10 @@ func BenchmarkRemoteArrow(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := []any{int32(1), int32(2)}
-	waitReachable(b, func(ctx context.Context) error { _, err := ka.Call(ctx, "far-leaf", relayCall, p, uint32(0)); return err })
+	waitReachable(b, func(ctx context.Context) error {
+		_, err := ka.Call(ctx, "far-leaf", relayCall, p, uint32(0))
+		return err
+	})
 	local := func() {
 		if _, err := ka.Call(ctx, "relay", relayCall, p, uint32(1)); err != nil {
 			b.Fatal(err)
