@@ -425,3 +425,58 @@ func TestKVWITCopy(t *testing.T) {
 		t.Fatal("sdk/templates/kv/common/wbox-kv.wit.tmpl differs from wit/wbox-kv.wit: copy it")
 	}
 }
+
+// TestGoExportedResource: a Go box exporting a resource (constructor,
+// methods, a static taking own and borrow, lists of borrows), driven
+// through wasmhost; dropping handles runs the box's Drop.
+func TestGoExportedResource(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	copyDir(t, "testdata/resources", dir)
+	c := load(t, build(t, dir))
+	ctx := context.Background()
+	inst, err := c.Instantiate(ctx, wasi.New(wasi.Config{}).Imports())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	const p = "test:res/counters@0.1.0#"
+	callv := func(name string, args ...any) []any {
+		t.Helper()
+		f, err := inst.Func(p + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.Call(ctx, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return res
+	}
+	a := callv("[constructor]counter", "a", uint32(1))[0].(value.Handle)
+	b := callv("make", uint32(10))[0].(value.Handle)
+	if got := callv("[method]counter.add", a, uint32(4))[0]; got != uint32(5) {
+		t.Errorf("add = %v", got)
+	}
+	if got := callv("[method]counter.label", b)[0]; got != "made=10" {
+		t.Errorf("label = %v", got)
+	}
+	if got := callv("total", []any{a, b, a})[0]; got != uint32(20) {
+		t.Errorf("total = %v", got)
+	}
+	m := callv("[static]counter.merge", a, b)[0].(value.Handle) // a moves in
+	if got := callv("[method]counter.label", m)[0]; got != "a+made=15" {
+		t.Errorf("merged label = %v", got)
+	}
+	if got := callv("live")[0]; got != uint32(2) {
+		t.Errorf("live after merge = %v, want 2 (a dropped by the box)", got)
+	}
+	for _, h := range []value.Handle{b, m} {
+		if err := inst.Drop(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := callv("live")[0]; got != uint32(0) {
+		t.Errorf("live after drops = %v", got)
+	}
+}

@@ -77,7 +77,9 @@ func (e *body) liftFlat(t wit.Type, vals []string) string {
 		return e.cabi() + ".LiftString(" + vals[0] + ", " + vals[1] + ")"
 	case *wit.List:
 		return e.liftList(k.(*wit.List), vals[0], vals[1])
-	case *wit.Enum, *wit.Flags, *wit.Own, *wit.Borrow:
+	case *wit.Own, *wit.Borrow:
+		return e.liftHandle(t, vals[0])
+	case *wit.Enum, *wit.Flags:
 		return e.typ(t) + "(" + vals[0] + ")"
 	case *wit.Record:
 		r := k.(*wit.Record)
@@ -243,7 +245,9 @@ func (e *body) lowerFlat(t wit.Type, x string) []string {
 		return []string{"uint64(" + x + ")"}
 	case wit.F32, wit.F64:
 		return []string{x}
-	case *wit.Enum, *wit.Flags, *wit.Own, *wit.Borrow:
+	case *wit.Own, *wit.Borrow:
+		return []string{e.lowerHandle(t, x)}
+	case *wit.Enum, *wit.Flags:
 		return []string{"uint32(" + x + ")"}
 	case wit.String:
 		a, n := e.tmp(), e.tmp()
@@ -306,7 +310,9 @@ func (e *body) load(t wit.Type, addr string) string {
 		a := e.tmp()
 		e.line("%s := %s", a, addr)
 		return e.liftList(k.(*wit.List), c+".Load[uint32]("+a+")", c+".Load[uint32]("+a+"+4)")
-	case *wit.Enum, *wit.Flags, *wit.Own, *wit.Borrow:
+	case *wit.Own, *wit.Borrow:
+		return e.liftHandle(t, c+".Load[uint32]("+addr+")")
+	case *wit.Enum, *wit.Flags:
 		s, _ := layout(t)
 		return fmt.Sprintf("%s(%s.Load[uint%d](%s))", e.typ(t), c, 8*s, addr)
 	case *wit.Record, *wit.Tuple:
@@ -376,7 +382,10 @@ func (e *body) store(t wit.Type, addr, x string) {
 		e.line("%s.Store(%s, %s)", c, a, p)
 		e.line("%s.Store(%s+4, %s)", c, a, n)
 		return
-	case *wit.Enum, *wit.Flags, *wit.Own, *wit.Borrow:
+	case *wit.Own, *wit.Borrow:
+		e.line("%s.Store(%s, %s)", c, addr, e.lowerHandle(t, x))
+		return
+	case *wit.Enum, *wit.Flags:
 		s, _ := layout(t)
 		e.line("%s.Store(%s, uint%d(%s))", c, addr, 8*s, x)
 		return
@@ -439,7 +448,7 @@ const maxFlatParams, maxFlatResults = 16, 1
 // genExport writes the //go:wasmexport wrapper and post-return of f.
 func (p *goPkg) genExport(f *wit.Function) {
 	e := &body{p: p}
-	name := exported(f.Name)
+	name := coreIdent(f.Name)
 	coreName := p.exportP + f.Name
 	ptypes := paramTypes(f.Params)
 	pflat := flatAll(ptypes)
@@ -464,8 +473,14 @@ func (p *goPkg) genExport(f *wit.Function) {
 			i += n
 		}
 	}
-	e.line("if Exports.%s == nil {\npanic(%q)\n}", name, p.name+".Exports."+name+" is not set: set it in an init function")
-	call := fmt.Sprintf("Exports.%s(%s)", name, strings.Join(args, ", "))
+	var call string
+	if _, ok := f.Kind.(*wit.Method); ok {
+		call = fmt.Sprintf("%s.%s(%s)", args[0], exported(f.BaseName()), strings.Join(args[1:], ", "))
+	} else {
+		field := exportField(f)
+		e.line("if Exports.%s == nil {\npanic(%q)\n}", field, p.name+".Exports."+field+" is not set: set it in an init function")
+		call = fmt.Sprintf("Exports.%s(%s)", field, strings.Join(args, ", "))
+	}
 	result := ""
 	switch len(f.Results) {
 	case 0:
@@ -661,4 +676,36 @@ func definer(t wit.Type) *wit.TypeDef {
 		fail("variant without a name")
 	}
 	return last
+}
+
+// liftHandle returns the Go value of a handle: the handle itself for an
+// imported resource; for one the box exports, its value (a borrow is
+// passed as the rep, an own as a handle to take over).
+func (e *body) liftHandle(t wit.Type, v string) string {
+	def := e.p.g.exportedRes(t)
+	if def == nil {
+		return e.typ(t) + "(" + v + ")"
+	}
+	if def.Owner != e.p.owner {
+		fail("resource %s is used outside the interface that exports it: not supported", *def.Name)
+	}
+	if _, ok := under(t).(*wit.Borrow); ok {
+		return "table" + exported(*def.Name) + ".Get(" + v + ")"
+	}
+	return "liftOwn" + exported(*def.Name) + "(" + v + ")"
+}
+
+// lowerHandle returns the uint32 of a handle value.
+func (e *body) lowerHandle(t wit.Type, x string) string {
+	def := e.p.g.exportedRes(t)
+	if def == nil {
+		return "uint32(" + x + ")"
+	}
+	if def.Owner != e.p.owner {
+		fail("resource %s is used outside the interface that exports it: not supported", *def.Name)
+	}
+	if _, ok := under(t).(*wit.Borrow); ok {
+		fail("borrow<%s> of an exported resource cannot be passed out", *def.Name)
+	}
+	return "lowerOwn" + exported(*def.Name) + "(" + x + ")"
 }

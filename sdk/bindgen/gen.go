@@ -25,8 +25,12 @@
 // flags (up to 32), enum, variant, option and result, as parameters and
 // results of imported and exported functions (world-level too, and inline
 // interfaces); imported resources (a handle type R with a Drop method,
-// NewR for the constructor, methods on R, statics RName). Not yet:
-// resources that the world exports.
+// NewR for the constructor, methods on R, statics RName); exported
+// resources (an interface type R of the resource's methods, which the box
+// implements; Exports.NewR and Exports.RName for the constructor and
+// statics; the handles' values live in a table, and an optional Drop
+// method runs when the host drops the last handle). Not supported: an
+// interface with resources that the world both imports and exports.
 package bindgen
 
 import (
@@ -140,13 +144,14 @@ type goPkg struct {
 	wasmImports map[string]string // for wasm_bindings.go
 	hostImports map[string]string // for host_stubs.go
 
-	types   bytes.Buffer // portable: types and Exports
-	exports []*wit.Function
-	imps    []*wit.Function
-	drops   []*wit.TypeDef // imported resources
-	wasm    bytes.Buffer
-	host    bytes.Buffer
-	typesOK bool
+	types     bytes.Buffer // portable: types and Exports
+	exports   []*wit.Function
+	imps      []*wit.Function
+	drops     []*wit.TypeDef // imported resources
+	resources []*wit.TypeDef // exported resources
+	wasm      bytes.Buffer
+	host      bytes.Buffer
+	typesOK   bool
 }
 
 func (g *gen) cabiPath() string { return g.module + "/" + g.root + "/cabi" }
@@ -241,11 +246,11 @@ func (g *gen) run() ([]File, error) {
 	}
 	g.exported = map[wit.TypeOwner]bool{}
 	for _, p := range g.order {
-		if len(p.exports) > 0 {
+		if _, iface := p.owner.(*wit.Interface); iface && len(p.exports) > 0 {
 			g.exported[p.owner] = true
 			for _, f := range p.exports {
-				if !f.IsFreestanding() {
-					fail("function %s of exported %s: exported resources are not supported yet", f.Name, p.wasmID)
+				if !f.IsFreestanding() && len(p.imps) > 0 {
+					fail("interface %s is both imported and exported and has resources: not supported", p.wasmID)
 				}
 			}
 		}
@@ -471,7 +476,19 @@ func (p *goPkg) genTypes() {
 				}
 			}
 		case *wit.Resource:
-			p.g.checkResource(td)
+			if p.g.exported[td.Owner] {
+				// The box implements it: an interface of its methods.
+				fmt.Fprintf(b, "// %s is the box's implementation of the resource %s it exports: its\n// constructor and functions in Exports return %ss, and the host calls\n// their methods. A Drop() method, if any, runs when the host drops the\n// last handle.\ntype %s interface {\n", name, *td.Name, name, name)
+				for _, f := range p.exports {
+					if m, ok := f.Kind.(*wit.Method); ok && m.Type == wit.Type(td) {
+						writeDocs(b, f.Docs.Contents)
+						fmt.Fprintf(b, "\t%s%s\n", exported(f.BaseName()), p.signatureOf(f.Params[1:], f, p.imports))
+					}
+				}
+				b.WriteString("}\n\n")
+				p.resources = append(p.resources, td)
+				continue
+			}
 			fmt.Fprintf(b, "// %s is a handle to an imported resource %s: an own<%s> or a\n// borrow<%s>. Drop an owned handle when done with it.\ntype %s uint32\n\n",
 				name, *td.Name, *td.Name, *td.Name, name)
 			p.drops = append(p.drops, td)
@@ -497,8 +514,11 @@ func (p *goPkg) files() ([]File, error) {
 	if len(p.exports) > 0 {
 		fmt.Fprintf(&p.types, "// Exports holds the box's implementation of %s: set every field in an init function.\nvar Exports struct {\n", p.describe())
 		for _, f := range p.exports {
+			if _, ok := f.Kind.(*wit.Method); ok {
+				continue // methods of the resource's interface type
+			}
 			writeDocs(&p.types, f.Docs.Contents)
-			fmt.Fprintf(&p.types, "\t%s func%s\n", exported(f.Name), p.signature(f, p.imports))
+			fmt.Fprintf(&p.types, "\t%s func%s\n", exportField(f), p.signature(f, p.imports))
 		}
 		p.types.WriteString("}\n\n")
 	}
@@ -507,6 +527,9 @@ func (p *goPkg) files() ([]File, error) {
 	}
 	for _, f := range p.imps {
 		p.genImport(f)
+	}
+	for _, td := range p.resources {
+		p.genResource(td)
 	}
 	for _, f := range p.exports {
 		p.genExport(f)
@@ -600,9 +623,51 @@ func (p *goPkg) signatureOf(params []wit.Param, f *wit.Function, m map[string]st
 	return b.String()
 }
 
-// checkResource fails for resources the world exports (not supported yet).
-func (g *gen) checkResource(td *wit.TypeDef) {
-	if g.exported[td.Owner] {
-		fail("resource %s of an exported interface: exported resources are not supported yet", *td.Name)
+// checkResource is a hook for unsupported resource uses (none left).
+func (g *gen) checkResource(td *wit.TypeDef) {}
+
+// exportedRes returns the exported resource a handle type refers to, or nil.
+func (g *gen) exportedRes(t wit.Type) *wit.TypeDef {
+	var r wit.Type
+	switch k := under(t).(type) {
+	case *wit.Own:
+		r = k.Type
+	case *wit.Borrow:
+		r = k.Type
+	default:
+		return nil
 	}
+	def := definer(r)
+	if g.exported[def.Owner] {
+		return def
+	}
+	return nil
+}
+
+// exportField names an exported function's field in Exports: NewR for a
+// constructor, RName for a static function.
+func exportField(f *wit.Function) string {
+	if rt := f.Type(); rt != nil {
+		r := exported(*rt.(*wit.TypeDef).Name)
+		if _, ok := f.Kind.(*wit.Constructor); ok {
+			return "New" + r
+		}
+		return r + exported(f.BaseName())
+	}
+	return exported(f.Name)
+}
+
+// genResource writes the table, the canonical built-ins and the destructor
+// of an exported resource.
+func (p *goPkg) genResource(td *wit.TypeDef) {
+	n, w := exported(*td.Name), &p.wasm
+	c := p.cabi(p.wasmImports)
+	mod := "[export]" + p.wasmID
+	fmt.Fprintf(w, "var table%s %s.Table[%s]\n\n", n, c, n)
+	fmt.Fprintf(w, "//go:wasmimport %s [resource-new]%s\nfunc wasmimportResourceNew%s(rep uint32) uint32\n\n", mod, *td.Name, n)
+	fmt.Fprintf(w, "//go:wasmimport %s [resource-rep]%s\nfunc wasmimportResourceRep%s(h uint32) uint32\n\n", mod, *td.Name, n)
+	fmt.Fprintf(w, "//go:wasmimport %s [resource-drop]%s\nfunc wasmimportResourceDrop%s(h uint32)\n\n", mod, *td.Name, n)
+	fmt.Fprintf(w, "// liftOwn%s takes an owned handle: its value, the handle dropped.\nfunc liftOwn%s(h uint32) %s {\nv := table%s.Get(wasmimportResourceRep%s(h))\nwasmimportResourceDrop%s(h)\nreturn v\n}\n\n", n, n, n, n, n, n)
+	fmt.Fprintf(w, "// lowerOwn%s hands v to the host as a new owned handle.\nfunc lowerOwn%s(v %s) uint32 {\nreturn wasmimportResourceNew%s(table%s.Add(v))\n}\n\n", n, n, n, n, n)
+	fmt.Fprintf(w, "//go:wasmexport %s[dtor]%s\nfunc wasmexportDtor%s(rep uint32) {\nif d, ok := table%s.Remove(rep).(interface{ Drop() }); ok {\nd.Drop()\n}\n}\n\n", p.exportP, *td.Name, n, n)
 }

@@ -57,3 +57,42 @@ func OK[T, E any](v T) Result[T, E] { return Result[T, E]{OK: v} }
 
 // Err returns err(e).
 func Err[T, E any](e E) Result[T, E] { return Result[T, E]{IsErr: true, Err: e} }
+
+// Table holds the values behind the handles of a resource the box
+// exports: a handle's representation (rep) is an index into it. The
+// generated bindings use it; boxes do not need to.
+type Table[T any] struct {
+	items []T
+	used  []bool
+	free  []uint32
+}
+
+// Add stores v and returns its rep (never 0).
+func (t *Table[T]) Add(v T) uint32 {
+	if n := len(t.free); n > 0 {
+		rep := t.free[n-1]
+		t.free = t.free[:n-1]
+		t.items[rep-1], t.used[rep-1] = v, true
+		return rep
+	}
+	t.items = append(t.items, v)
+	t.used = append(t.used, true)
+	return uint32(len(t.items))
+}
+
+// Get returns the value of rep.
+func (t *Table[T]) Get(rep uint32) T {
+	if rep == 0 || int(rep) > len(t.items) || !t.used[rep-1] {
+		panic("cabi: unknown resource rep")
+	}
+	return t.items[rep-1]
+}
+
+// Remove removes rep and returns its value.
+func (t *Table[T]) Remove(rep uint32) T {
+	v := t.Get(rep)
+	var zero T
+	t.items[rep-1], t.used[rep-1] = zero, false
+	t.free = append(t.free, rep)
+	return v
+}
