@@ -348,7 +348,7 @@ func TestGoBindingsFixtures(t *testing.T) {
 		built = append(built, name)
 	}
 	t.Logf("bindings generated for %d of %d fixtures: %s", len(built), len(fixtures), strings.Join(built, " "))
-	if len(built) < 8 {
+	if len(built) < 12 {
 		t.Errorf("only %d fixture worlds are supported", len(built))
 	}
 	for _, tags := range [][]string{{"GOOS=wasip1", "GOARCH=wasm"}, nil} {
@@ -389,7 +389,7 @@ func TestCBindingsFixtures(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), ".component.wasm")
 		out := filepath.Join(t.TempDir(), name)
 		if err := sdk.BindgenC(f, "", out, ""); err != nil {
-			if strings.Contains(err.Error(), "exported resources are not supported") {
+			if strings.Contains(err.Error(), "resources: not supported") {
 				t.Logf("%s: %v", name, err)
 				continue
 			}
@@ -406,7 +406,7 @@ func TestCBindingsFixtures(t *testing.T) {
 		built = append(built, name)
 	}
 	t.Logf("C bindings compile for %d of %d fixtures: %s", len(built), len(fixtures), strings.Join(built, " "))
-	if len(built) < 10 {
+	if len(built) < 12 {
 		t.Errorf("only %d fixture worlds are supported", len(built))
 	}
 }
@@ -431,8 +431,18 @@ func TestKVWITCopy(t *testing.T) {
 // through wasmhost; dropping handles runs the box's Drop.
 func TestGoExportedResource(t *testing.T) {
 	t.Parallel()
+	testResource(t, "testdata/resources")
+}
+
+// TestCExportedResource is TestGoExportedResource for a C box.
+func TestCExportedResource(t *testing.T) {
+	t.Parallel()
+	testResource(t, "testdata/resources-c")
+}
+
+func testResource(t *testing.T, src string) {
 	dir := t.TempDir()
-	copyDir(t, "testdata/resources", dir)
+	copyDir(t, src, dir)
 	c := load(t, build(t, dir))
 	ctx := context.Background()
 	inst, err := c.Instantiate(ctx, wasi.New(wasi.Config{}).Imports())

@@ -20,7 +20,11 @@ import (
 // {bool is_err; union {T ok; E err} val}, variants are {tag; union val},
 // enums and flags are integers with #defines, tuples are {f0, f1, ...},
 // imported resources are uint32_t handles. Named types are
-// IFACE_NAME_t; anonymous ones wbox_..._t.
+// IFACE_NAME_t; anonymous ones wbox_..._t. A resource R the world exports
+// is a struct IFACE_R_t the box defines: borrow<R> is a pointer to it,
+// own<R> a handle IFACE_own_R_t (IFACE_R_new makes one from a pointer,
+// IFACE_R_rep reads it, IFACE_R_drop_own drops it), and the box implements
+// exports_IFACE_R_destructor.
 //
 // The box implements exports_IFACE_FUNC (exports_WORLD_FUNC for
 // world-level exports); imported functions are IFACE_FUNC
@@ -54,8 +58,9 @@ type cgen struct {
 	used     []string
 	inline   map[*wit.Interface]string
 	emitted  map[string]bool
-	exported map[wit.TypeOwner]bool
-	types    strings.Builder // typedefs, in dependency order
+	exported  map[wit.TypeOwner]bool
+	resources []*wit.TypeDef // exported resources
+	types     strings.Builder // typedefs, in dependency order
 	protos   strings.Builder // function declarations
 	src      strings.Builder // bindings.c
 	n        int
@@ -134,8 +139,14 @@ func (g *cgen) mangle(t wit.Type) string {
 		}
 		return strings.Join(parts, "_")
 	case *wit.Own:
+		if g.exportedRes(k.Type) != nil {
+			return "own_" + g.mangle(k.Type)
+		}
 		return g.mangle(k.Type)
 	case *wit.Borrow:
+		if g.exportedRes(k.Type) != nil {
+			return "borrow_" + g.mangle(k.Type)
+		}
 		return g.mangle(k.Type)
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(g.cType(t), "_t"), "wbox_"), "_t")
@@ -174,8 +185,16 @@ func (g *cgen) cType(t wit.Type) string {
 	case wit.String:
 		return "wbox_string_t"
 	case *wit.Own:
+		if def := g.exportedRes(k.Type); def != nil {
+			g.named(def)
+			return g.prefix(def.Owner) + "_own_" + snake(*def.Name) + "_t"
+		}
 		return g.cType(k.Type)
 	case *wit.Borrow:
+		if def := g.exportedRes(k.Type); def != nil {
+			g.named(def)
+			return g.prefix(def.Owner) + "_" + snake(*def.Name) + "_t *"
+		}
 		return g.cType(k.Type)
 	case *wit.List, *wit.Option, *wit.Result, *wit.Tuple:
 		name := "wbox_" + g.mangle(t) + "_t"
@@ -280,7 +299,11 @@ func (g *cgen) named(td *wit.TypeDef) string {
 			def = b.String()
 		case *wit.Resource:
 			if g.exported[td.Owner] {
-				fail("resource %s of an exported interface: exported resources are not supported yet", *td.Name)
+				own := g.prefix(td.Owner) + "_own_" + snake(*td.Name) + "_t"
+				def = fmt.Sprintf("// The box's representation of the resource %s it exports: define\n// struct %s in the box. A borrow<%s> is a %s *, an own<%s> a handle\n// %s (make one with %s_new, read it with %s_rep).\ntypedef struct %s %s;\ntypedef uint32_t %s;\n",
+					*td.Name, name, *td.Name, name, *td.Name, own, pfx, pfx, name, name, own)
+				g.resources = append(g.resources, td)
+				break
 			}
 			def = fmt.Sprintf("// A handle to an imported resource %s (own or borrow).\ntypedef uint32_t %s;\n", *td.Name, name)
 		default:
@@ -320,13 +343,12 @@ func (g *cgen) run() (string, string) {
 		}
 		return s
 	}
+	exportIDs := map[wit.TypeOwner]string{}
 	for key, item := range w.Exports.All() {
 		if ref, ok := item.(*wit.InterfaceRef); ok {
 			g.exported[ref.Interface] = true
+			exportIDs[ref.Interface] = ifaceID(ref.Interface, key)
 			for _, f := range ref.Interface.Functions.All() {
-				if !f.IsFreestanding() {
-					fail("function %s of an exported interface: exported resources are not supported yet", f.Name)
-				}
 				exports = append(exports, fn{ref.Interface, ifaceID(ref.Interface, key) + "#", f})
 			}
 		} else if f, ok := item.(*wit.Function); ok {
@@ -359,7 +381,13 @@ func (g *cgen) run() (string, string) {
 		}
 	}
 	for _, x := range imports {
+		if g.exported[x.owner] && !x.f.IsFreestanding() {
+			fail("interface %s is both imported and exported and has resources: not supported", x.module)
+		}
 		g.genImport(x.owner, x.module, x.f)
+	}
+	for _, td := range g.resources {
+		g.genResource(td, exportIDs[td.Owner])
 	}
 	for _, x := range exports {
 		g.genExport(x.owner, x.module, x.f)
@@ -382,10 +410,10 @@ func (g *cgen) run() (string, string) {
 
 #include "bindings.h"
 
-static inline float wbox_f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
-static inline uint32_t wbox_f32_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
-static inline double wbox_f64_from_bits(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }
-static inline uint64_t wbox_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return b; }
+__attribute__((unused)) static inline float wbox_f32_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
+__attribute__((unused)) static inline uint32_t wbox_f32_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+__attribute__((unused)) static inline double wbox_f64_from_bits(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }
+__attribute__((unused)) static inline uint64_t wbox_f64_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return b; }
 
 ` + g.src.String()
 	return h, c
@@ -689,7 +717,12 @@ func (e *cbody) liftInto(t wit.Type, lv string, vals []string) {
 		e.line("default: __builtin_trap();\n  }")
 		return
 	}
-	// Numbers, chars, enums, flags, handles.
+	// Numbers, chars, enums, flags, handles (borrows of exported
+	// resources are pointers: the rep).
+	if _, ok := k.(*wit.Borrow); ok {
+		e.line("%s = (%s)(uintptr_t)%s;", lv, e.g.cType(t), vals[0])
+		return
+	}
 	e.line("%s = (%s)%s;", lv, e.g.cType(t), vals[0])
 }
 
@@ -743,6 +776,40 @@ func (e *cbody) lowerFrom(t wit.Type, x string) []string {
 	}
 	ft := flat(t)[0]
 	v := e.g.tmp()
+	if _, ok := k.(*wit.Borrow); ok {
+		e.line("uint32_t %s = (uint32_t)(uintptr_t)(%s);", v, x)
+		return []string{v}
+	}
 	e.line("%s %s = (%s)(%s);", cCore[ft], v, cCore[ft], x)
 	return []string{v}
+}
+
+// exportedRes returns the resource a handle refers to when the world
+// exports it, or nil.
+func (g *cgen) exportedRes(r wit.Type) *wit.TypeDef {
+	def := definer(r)
+	if g.exported[def.Owner] {
+		return def
+	}
+	return nil
+}
+
+// genResource writes the handle helpers and the destructor export of an
+// exported resource.
+func (g *cgen) genResource(td *wit.TypeDef, id string) {
+	pfx := g.prefix(td.Owner) + "_" + snake(*td.Name)
+	rep := pfx + "_t"
+	own := g.prefix(td.Owner) + "_own_" + snake(*td.Name) + "_t"
+	mod := "[export]" + id
+	fmt.Fprintf(&g.protos, "// %s_new makes a handle to rep, to return as an own<%s>.\n%s %s_new(%s *rep);\n", pfx, *td.Name, own, pfx, rep)
+	fmt.Fprintf(&g.protos, "// %s_rep returns the rep of an own<%s> handle the box received.\n%s *%s_rep(%s h);\n", pfx, *td.Name, rep, pfx, own)
+	fmt.Fprintf(&g.protos, "// %s_drop_own drops a handle the box owns (running the destructor when it\n// is the last).\nvoid %s_drop_own(%s h);\n", pfx, pfx, own)
+	fmt.Fprintf(&g.protos, "// Implemented by the box: frees rep when the last handle is dropped.\nvoid exports_%s_destructor(%s *rep);\n\n", pfx, rep)
+	for _, x := range [][3]string{{"new", "uint32_t", "uint32_t"}, {"rep", "uint32_t", "uint32_t"}, {"drop", "void", "uint32_t"}} {
+		fmt.Fprintf(&g.src, "__attribute__((import_module(%q), import_name(%q)))\nextern %s wbox_import_%s_%s(%s);\n\n", mod, "[resource-"+x[0]+"]"+*td.Name, x[1], pfx, x[0], x[2])
+	}
+	fmt.Fprintf(&g.src, "%s %s_new(%s *rep) { return wbox_import_%s_new((uint32_t)(uintptr_t)rep); }\n\n", own, pfx, rep, pfx)
+	fmt.Fprintf(&g.src, "%s *%s_rep(%s h) { return (%s *)(uintptr_t)wbox_import_%s_rep(h); }\n\n", rep, pfx, own, rep, pfx)
+	fmt.Fprintf(&g.src, "void %s_drop_own(%s h) { wbox_import_%s_drop(h); }\n\n", pfx, own, pfx)
+	fmt.Fprintf(&g.src, "__attribute__((export_name(%q)))\nvoid wbox_export_%s_dtor(uint32_t rep) { exports_%s_destructor((%s *)(uintptr_t)rep); }\n\n", id+"#[dtor]"+*td.Name, pfx, pfx, rep)
 }
