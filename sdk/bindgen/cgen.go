@@ -53,17 +53,17 @@ func GenerateC(opts Options) (files []File, err error) {
 }
 
 type cgen struct {
-	world    *wit.World
-	prefixes map[wit.TypeOwner]string
-	used     []string
-	inline   map[*wit.Interface]string
-	emitted  map[string]bool
+	world     *wit.World
+	prefixes  map[wit.TypeOwner]string
+	used      []string
+	inline    map[*wit.Interface]string
+	emitted   map[string]bool
 	exported  map[wit.TypeOwner]bool
-	resources []*wit.TypeDef // exported resources
+	resources []*wit.TypeDef  // exported resources
 	types     strings.Builder // typedefs, in dependency order
-	protos   strings.Builder // function declarations
-	src      strings.Builder // bindings.c
-	n        int
+	protos    strings.Builder // function declarations
+	src       strings.Builder // bindings.c
+	n         int
 }
 
 var cKeywords = map[string]bool{
