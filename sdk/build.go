@@ -321,6 +321,13 @@ func (b *builder) buildJS(ctx context.Context, out string) error {
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("the box's source %s: %v", src, err)
 	}
+	if b.p.Template == "http" {
+		// A fetch event handler needs StarlingMonkey, whose http feature
+		// exports wasi:http/incoming-handler: ~12 MB, ~40 s.
+		return b.step("componentize-js (StarlingMonkey, ~40s)", func() error {
+			return b.node(ctx, "jco", "componentize", src, "--wit", b.p.WITDir(), "-n", b.p.World, "-o", out)
+		})
+	}
 	// QuickJS engine, synchronous ABI, WASI stubbed: a ~1.6 MB component
 	// with no WASI imports (StarlingMonkey's is ~12 MB and imports WASI).
 	return b.step("componentize-js (QuickJS)", func() error {

@@ -8,8 +8,11 @@
 // tests), the box's WIT in wit/, its source, a test in the language
 // (`go test`, `node --test`) and a topology.yaml that runs it with
 // `wbox up`. Languages: Go (mainline Go, GOOS=wasip1), C (Debian clang and
-// wasi-libc), JavaScript (componentize-js with the QuickJS engine) and
-// AssemblyScript (asc).
+// wasi-libc), JavaScript (componentize-js with the QuickJS engine, or
+// StarlingMonkey for HTTP boxes) and AssemblyScript (asc). Worlds (--world):
+// plain (an exported greet function), kv (a counter in the node's
+// key-value store, through an arrow to the kv driver) and http
+// (wasi:http/incoming-handler; Go and JavaScript).
 //
 // # Builds
 //

@@ -25,8 +25,12 @@ type NewOptions struct {
 // Worlds are the values of --world: plain exports greet(name) -> string
 // and imports nothing; kv exports a visit counter, hit(name) -> u32, kept
 // in the node's key-value store (an import of wbox:kv/store bound to the
-// kv driver by the topology).
-var Worlds = []string{"plain", "kv"}
+// kv driver by the topology); http exports wasi:http/incoming-handler (Go
+// and JavaScript), served by the HTTP driver.
+var Worlds = []string{"plain", "kv", "http"}
+
+// worldLangs limits worlds to the languages that have templates for them.
+var worldLangs = map[string][]string{"http": {"go", "js"}}
 
 var langNames = map[string]string{"go": "Go", "c": "C", "js": "JavaScript", "as": "AssemblyScript"}
 
@@ -52,6 +56,13 @@ var templateFiles = map[string][][2]string{
 	"kv/c":  {{"kv/c/box.c.tmpl", "{{name}}.c"}},
 	"kv/js": {{"kv/js/box.js.tmpl", "{{name}}.js"}},
 	"kv/as": {{"kv/as/box.ts.tmpl", "{{name}}.ts"}, {"as/cabi.ts.tmpl", "cabi.ts"}},
+	"http/common": {
+		{"http/common/wit.wit.tmpl", "wit/{{name}}.wit"},
+		{"http/common/box.yaml.tmpl", ManifestFile},
+		{"http/common/topology.yaml.tmpl", "topology.yaml"},
+	},
+	"http/go": {{"go/go.mod.tmpl", "go.mod"}, {"http/go/main.go.tmpl", "main.go"}, {"http/go/main_test.go.tmpl", "main_test.go"}},
+	"http/js": {{"http/js/box.js.tmpl", "{{name}}.js"}},
 	"common": {
 		{"common/gitignore.tmpl", ".gitignore"},
 		{"common/README.md.tmpl", "README.md"},
@@ -74,6 +85,19 @@ func New(dir string, opts NewOptions) ([]string, error) {
 	if !contains(Worlds, opts.World) {
 		return nil, fmt.Errorf("unknown world %q: want one of %s", opts.World, strings.Join(Worlds, ", "))
 	}
+	if ls, ok := worldLangs[opts.World]; ok && !contains(ls, opts.Lang) {
+		return nil, fmt.Errorf("the %s world has templates for %s only", opts.World, strings.Join(ls, " and "))
+	}
+	var deps map[string][]byte
+	if opts.World == "http" {
+		nm, err := NodeModules(dir)
+		if err != nil {
+			return nil, err
+		}
+		if deps, err = wasiHTTPDeps(nm); err != nil {
+			return nil, err
+		}
+	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s exists and is not empty", dir)
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -88,8 +112,11 @@ func New(dir string, opts NewOptions) ([]string, error) {
 		"Func":     "greet",
 		"Arg":      `'"Ada"'`,
 	}
-	if opts.World == "kv" {
+	switch opts.World {
+	case "kv":
 		data["Export"], data["Func"] = "local:"+opts.Name+"/counter@0.1.0#hit", "hit"
+	case "http":
+		data["Export"], data["Func"] = "wasi:http/incoming-handler@0.2.10#handle", "handle"
 	}
 	var wrote []string
 	for _, group := range []string{opts.World + "/common", opts.World + "/" + opts.Lang, "common"} {
@@ -117,6 +144,16 @@ func New(dir string, opts NewOptions) ([]string, error) {
 			wrote = append(wrote, name)
 		}
 	}
+	for name, data := range deps {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return nil, err
+		}
+		wrote = append(wrote, name)
+	}
 	if opts.Lang == "go" || opts.Lang == "c" {
 		p, err := Load(dir)
 		if err != nil {
@@ -132,4 +169,35 @@ func New(dir string, opts NewOptions) ([]string, error) {
 		wrote = append(wrote, "gen/")
 	}
 	return wrote, nil
+}
+
+// wasiHTTPDeps returns wit/deps for the http world: wasi:http, wasi:io and
+// wasi:clocks from jco's bundled WASI 0.2.12 WIT, renamed to 0.2.10 (the
+// version StarlingMonkey implements; these interfaces did not change) and
+// without their worlds (which would pull in packages the engine does not
+// match).
+func wasiHTTPDeps(nm string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, p := range []string{"clocks", "http", "io"} {
+		src := filepath.Join(nm, "@bytecodealliance", "jco", "lib", "wit", "builtin", "0.2.12", "wasi-"+p, "package.wit")
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return nil, &ToolError{"jco", fmt.Sprintf("jco's WASI WIT (%s): %v: %s", src, err, npmHint)}
+		}
+		var b strings.Builder
+		skip := false
+		for _, line := range strings.SplitAfter(strings.ReplaceAll(string(data), "@0.2.12", "@0.2.10"), "\n") {
+			if strings.HasPrefix(line, "world ") {
+				skip = true
+			}
+			if !skip {
+				b.WriteString(line)
+			}
+			if skip && strings.HasPrefix(line, "}") {
+				skip = false
+			}
+		}
+		out["wit/deps/wasi-"+p+"/package.wit"] = []byte(b.String())
+	}
+	return out, nil
 }

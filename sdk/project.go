@@ -27,9 +27,13 @@ type Project struct {
 
 // Test is one check `wbox test` runs against the built component: call an
 // export with WAVE arguments and compare the WAVE result.
+//
+// For an HTTP box (exporting wasi:http/incoming-handler), `get: PATH`
+// instead sends a GET request and compares the response body with want.
 type Test struct {
-	Call string   `yaml:"call"`
+	Call string   `yaml:"call,omitempty"`
 	Args []string `yaml:"args,omitempty"`
+	Get  string   `yaml:"get,omitempty"`
 	Want string   `yaml:"want,omitempty"`
 }
 

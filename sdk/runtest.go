@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
+	"time"
+
+	httpdriver "github.com/wbox-dev/wbox/drivers/http"
 
 	"github.com/wbox-dev/wbox/wasmhost"
 	"github.com/wbox-dev/wbox/wasmhost/value"
@@ -47,12 +51,17 @@ func RunTests(ctx context.Context, p *Project, opts TestOptions) error {
 	defer c.Close(ctx)
 	failed := 0
 	for _, t := range p.Tests {
-		if err := runTest(ctx, c, t); err != nil {
+		name := t.Call + argList(t.Args)
+		run := runTest
+		if t.Get != "" {
+			name, run = "GET "+t.Get, runHTTPTest
+		}
+		if err := run(ctx, c, t); err != nil {
 			failed++
-			fmt.Fprintf(out, "FAIL %s: %v\n", t.Call, err)
+			fmt.Fprintf(out, "FAIL %s: %v\n", name, err)
 			continue
 		}
-		fmt.Fprintf(out, "ok   %s%s\n", t.Call, argList(t.Args))
+		fmt.Fprintf(out, "ok   %s\n", name)
 	}
 	fmt.Fprintf(out, "%d passed, %d failed\n", len(p.Tests)-failed, failed)
 	if failed > 0 {
@@ -141,4 +150,22 @@ func memoryKV(im *wasmhost.Imports) {
 		delete(m, args[0].(string))
 		return []any{ok}, nil
 	})
+}
+
+// runHTTPTest sends GET t.Get to the box through the HTTP driver's
+// component backend (wbox's wasi:http host, a fresh instance per request).
+func runHTTPTest(ctx context.Context, c *wasmhost.Component, t Test) error {
+	be := httpdriver.NewComponentBackend(c, httpdriver.ComponentConfig{Prewarm: -1, CallTimeout: 30 * time.Second})
+	defer be.Close()
+	rec := httptest.NewRecorder()
+	if err := be.Serve(ctx, rec, httptest.NewRequest("GET", t.Get, nil)); err != nil {
+		return err
+	}
+	if rec.Code != 200 {
+		return fmt.Errorf("status %d, body %q", rec.Code, rec.Body.String())
+	}
+	if got := rec.Body.String(); got != t.Want {
+		return fmt.Errorf("got %q, want %q", got, t.Want)
+	}
+	return nil
 }

@@ -33,7 +33,7 @@ func commands() []command {
 		{"logs", "logs [--data DIR] [-f] [BOX]", "print the node's event log", runLogs},
 		{"invoke", "invoke [--data DIR] BOX EXPORT [ARG...]", "call a running box's export with WAVE arguments", runInvoke},
 		{"stop", "stop [--data DIR] [BOX...]", "stop boxes, or the node", runStop},
-		{"new", "new NAME --lang go|c|js|as [--world plain|kv]", "create a box project", runNew},
+		{"new", "new NAME --lang go|c|js|as [--world plain|kv|http]", "create a box project", runNew},
 		{"build", "build [DIR]", "build a box project into NAME.wasm", runBuild},
 		{"test", "test [DIR]", "build a box project and run its box.yaml tests", runTest},
 		{"bindgen", "bindgen --lang go|c WIT", "generate Go or C bindings for a WIT world", runBindgen},

@@ -16,7 +16,7 @@ import (
 // The SDK commands: wbox new, build, test and bindgen (logic in package sdk).
 
 func runNew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("new", "new NAME --lang go|c|js|as [--world plain|kv] [--dir DIR]\n\nCreates a box project in DIR (default ./NAME): WIT, source, a test, box.yaml and a topology.", stderr)
+	fs := newFlags("new", "new NAME --lang go|c|js|as [--world plain|kv|http] [--dir DIR]\n\nCreates a box project in DIR (default ./NAME): WIT, source, a test, box.yaml and a topology.", stderr)
 	lang := fs.String("lang", "", "the box's language: "+strings.Join(sdk.Languages, ", "))
 	world := fs.String("world", "plain", "the kind of world: "+strings.Join(sdk.Worlds, ", "))
 	dir := fs.String("dir", "", "the project directory (default ./NAME)")

@@ -30,18 +30,20 @@ func TestFirstBox(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := wboxBinary(t)
-	for _, lang := range []string{"go", "c", "js", "as", "go-kv", "c-kv", "js-kv", "as-kv"} {
+	for _, lang := range []string{"go", "c", "js", "as", "go-kv", "c-kv", "js-kv", "as-kv", "go-http", "js-http"} {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
 			var steps []step
 			if l, ok := strings.CutSuffix(lang, "-kv"); ok {
 				steps = kvSteps("counter-"+l, l)
+			} else if l, ok := strings.CutSuffix(lang, "-http"); ok {
+				steps = httpSteps("web-"+l, l)
 			} else {
 				steps = firstBoxSteps("hello-"+lang, lang)
 			}
 			for _, s := range steps {
-				// The doc spells the kv walk-through out for Go only.
-				if strings.HasSuffix(lang, "-kv") && lang != "go-kv" {
+				// The doc spells the kv and http walk-throughs out for Go only.
+				if strings.Contains(lang, "-") && !strings.HasPrefix(lang, "go-") {
 					break
 				}
 				if !bytes.Contains(doc, []byte(s.cmd)) {
@@ -96,6 +98,18 @@ func kvSteps(name, lang string) []step {
 		{`wbox invoke ` + name + ` hit '"Ada"'`, "1"},
 		{`wbox invoke ` + name + ` hit '"Ada"'`, "2"},
 		{`wbox invoke ` + name + ` hit '"Bob"'`, "1"},
+	}
+}
+
+// httpSteps walk through an HTTP box (--world http): wbox test serves the
+// GET requests listed in box.yaml through wbox's wasi:http host. (The
+// node does not run HTTP drivers yet, so there is no wbox up here.)
+func httpSteps(name, lang string) []step {
+	return []step{
+		{"wbox new " + name + " --lang " + lang + " --world http", "created " + name},
+		{"cd " + name, ""},
+		{"wbox build", ""},
+		{"wbox test", "ok   GET /hello"},
 	}
 }
 
