@@ -288,7 +288,7 @@ func (l *Linker) Link(ctx context.Context, t *Topology) (*kernel.Spec, error) {
 			}
 			switch imp.Kind {
 			case wasmhost.ExternInstance:
-				if l.opts.HostProvided(imp.Name) {
+				if l.opts.HostProvided(imp.Name) || imp.Instance.TypesOnly() {
 					continue
 				}
 				hint := ""

@@ -121,3 +121,47 @@ func testCacheDir(t testing.TB) string {
 	}
 	return d + "/wbox/test-compiled"
 }
+
+// An interface imported only for its types needs no host: the resources
+// fixture imports wasi:clocks/wall-clock for its datetime record alone.
+func TestTypesOnlyImport(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t)
+	wasm, err := os.ReadFile(testcomponents.Fixture(t, "resources"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rt.Load(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	clock := c.World().Import("wasi:clocks/wall-clock@0.2.0")
+	if clock == nil || !clock.Instance.TypesOnly() {
+		t.Fatalf("wall-clock import = %+v, want an interface of types only", clock)
+	}
+	if imp := c.World().Import("wasi:io/streams@0.2.0"); imp == nil || imp.Instance.TypesOnly() {
+		t.Fatalf("wasi:io/streams is not types-only")
+	}
+	// Stub every import but the types-only one: instantiation must not ask
+	// the host for wall-clock.
+	im := wasmhost.NewImports()
+	for _, e := range c.World().Imports {
+		if e.Kind == wasmhost.ExternInstance && !e.Instance.TypesOnly() {
+			hi := im.Instance(e.Name)
+			for _, x := range e.Instance.Exports {
+				switch {
+				case x.Kind == wasmhost.ExternFunc:
+					hi.Func(x.Name, func(context.Context, []any) ([]any, error) { return nil, nil })
+				case x.Resource != nil:
+					hi.Resource(x.Name, nil)
+				}
+			}
+		}
+	}
+	inst, err := c.Instantiate(ctx, im)
+	if err != nil {
+		t.Fatalf("instantiate without the types-only interface: %v", err)
+	}
+	inst.Close(ctx)
+}

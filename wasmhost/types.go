@@ -304,7 +304,8 @@ func (s *scope) bindHost(name string, desc binary.ExternDesc) (exportItem, error
 		var b binder = freshBinder{iface: name}
 		if !s.dry {
 			hi := s.tree.imports.lookup(name)
-			if hi == nil && s.tree.imports.trapUnknown {
+			if hi == nil && (s.tree.imports.trapUnknown || typesOnly(t.inst)) {
+				// An interface of types alone needs nothing from the host.
 				hi = s.tree.imports.trapInstance(name)
 			}
 			if hi == nil {
@@ -355,4 +356,17 @@ func (s *scope) bindHost(name string, desc binary.ExternDesc) (exportItem, error
 		return exportItem{sort: binary.SortType, typ: &typeEntry{res: rt}}, nil
 	}
 	return exportItem{}, fmt.Errorf("imports of a %s are not supported", []string{"core module", "func", "value", "type", "component", "instance"}[desc.Kind])
+}
+
+// typesOnly reports whether an instance type exports no functions, resources
+// or instances: an interface a component imports only for its types.
+func typesOnly(it *binary.InstanceType) bool {
+	for _, d := range it.Decls {
+		if e := d.Export; e != nil {
+			if e.Desc.Kind != binary.ExternType || e.Desc.SubResource {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -48,6 +48,18 @@ func (it *InstanceType) Func(name string) *value.FuncType {
 	return nil
 }
 
+// TypesOnly reports whether the interface exports types alone (no
+// functions, resources or instances): a component imports such an interface
+// only for its types, and a host need not provide it.
+func (it *InstanceType) TypesOnly() bool {
+	for _, e := range it.Exports {
+		if e.Kind != ExternType || e.Resource != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // World is a component's imports and exports.
 type World struct {
 	Imports []Extern
