@@ -75,6 +75,14 @@ type Config struct {
 	// Zero means 30s.
 	CallTimeout time.Duration
 
+	// Replicas is how many copies JetStream keeps of cluster state
+	// (component binaries, leases); 0 means three once the cluster has
+	// three members, else one per member.
+	Replicas int
+	// LeaseTTL is how long a lease outlives its holder's last renewal;
+	// 0 means DefaultLeaseTTL.
+	LeaseTTL time.Duration
+
 	// NoJetStream disables JetStream in the embedded server (tests).
 	NoJetStream bool
 	// NATSDebug logs the embedded server's debug records.
@@ -174,6 +182,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 30 * time.Second
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = DefaultLeaseTTL
 	}
 	if c.Capacity.CPUs <= 0 {
 		c.Capacity.CPUs = runtime.NumCPU()

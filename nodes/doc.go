@@ -62,6 +62,20 @@
 // missed pings close them), so a vanished server's subscriptions leave the
 // cluster within seconds too.
 //
+// # Cluster state
+//
+// Component binaries live in the JetStream object store wbox_components,
+// named by the hex of their sha256 digest (Node.PutComponent,
+// Node.Component: fetched on demand, checked against the digest, cached in
+// DataDir/components). Jobs only one node may do (the reconciler) take a
+// lease in the KV bucket wbox_leases (Node.Campaign): the key holds the
+// holder's name, is renewed every third of LeaseTTL with a compare-and-set
+// on its revision, and expires LeaseTTL after the last renewal (the
+// bucket's TTL), so a dead holder is replaced within about LeaseTTL plus a
+// poll. JetStream state needs a majority of the servers: a minority side of
+// a partition can neither take nor keep a lease. Both stores are replicated
+// on three servers once the cluster has three (Config.Replicas).
+//
 // # Remote arrows
 //
 // An arrow whose target runs on another node crosses NATS, one

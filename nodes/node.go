@@ -42,6 +42,10 @@ type Node struct {
 	sem     chan struct{} // bounds the remote calls served at once
 	members *membership
 
+	stateMu sync.Mutex // guards the JetStream handles below
+	objs    jetstream.ObjectStore
+	leaseKV jetstream.KeyValue
+
 	mu       sync.Mutex
 	services map[string]*service // by box
 	closed   bool

@@ -3,6 +3,7 @@ package nodes
 import (
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,5 +218,29 @@ func TestConfigErrors(t *testing.T) {
 			closeNode(t, n)
 			t.Errorf("%s: started", name)
 		}
+	}
+}
+
+func TestRegisterFlags(t *testing.T) {
+	var c Config
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	c.RegisterFlags(fs)
+	err := fs.Parse([]string{"--name", "attic", "--join", "nats://a:6222,nats://b:6222", "--join", "c:7222",
+		"--label", "zone=home", "--label", "arch=arm64", "--token", "0123456789abcdef0", "--cluster-listen", "0.0.0.0:6222"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "attic" || len(c.Join) != 3 || c.Labels["zone"] != "home" || c.Labels["arch"] != "arm64" ||
+		c.Token != "0123456789abcdef0" || c.ClusterListen != "0.0.0.0:6222" {
+		t.Errorf("%+v", c)
+	}
+	if u, err := routeURL("c:7222"); err != nil || u.String() != "nats://c:7222" {
+		t.Errorf("%v %v", u, err)
+	}
+	if u, err := routeURL("nats://c"); err != nil || u.Host != "c:6222" {
+		t.Errorf("%v %v", u, err)
+	}
+	if err := fs.Parse([]string{"--label", "novalue"}); err == nil {
+		t.Error("a label without = was accepted")
 	}
 }
