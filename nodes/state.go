@@ -192,9 +192,9 @@ type Lease struct {
 	rev     uint64
 	renewed time.Time // when the last successful renewal was sent
 	lost    chan struct{}
-	done chan struct{}
-	stop chan struct{}
-	once sync.Once
+	done    chan struct{}
+	stop    chan struct{}
+	once    sync.Once
 }
 
 func (n *Node) leases(ctx context.Context) (jetstream.KeyValue, error) {
