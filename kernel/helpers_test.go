@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,6 +201,7 @@ type gate struct {
 	release chan struct{}
 	bound   []string // "caller export" per Bind
 	run     func(ctx context.Context) error
+	fail    atomic.Pointer[func() error] // when set, wait returns its error (or panics)
 }
 
 func newGate(need int) *gate {
@@ -229,6 +231,9 @@ func (g *gate) Bind(caller, export string, hi *wasmhost.HostInstance) error {
 	g.bound = append(g.bound, caller+" "+export)
 	g.mu.Unlock()
 	hi.Func("wait", func(ctx context.Context, _ []any) ([]any, error) {
+		if f := g.fail.Load(); f != nil {
+			return nil, (*f)()
+		}
 		g.mu.Lock()
 		g.waiting++
 		n := g.waiting

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -38,7 +39,7 @@ func (b *boxTask) imports(routes *routing) (*wasmhost.Imports, func(), error) {
 			hi := im.Instance(e.Name)
 			switch {
 			case r.driver != nil:
-				if err := bindNative(r.driver, b.name, r.Export, hi); err != nil {
+				if err := bindNative(r.driver, b.name, e.Name, r.Export, hi); err != nil {
 					return fail(fmt.Errorf("arrow %s -> %s.%s: %w", e.Name, r.Target, r.Export, err))
 				}
 			case r.box != nil:
@@ -72,14 +73,38 @@ func boundList(arrows map[string]*route) string {
 	return strings.Join(ns, ", ")
 }
 
-// bindNative calls Bind, turning a panic into an error.
-func bindNative(d *driverTask, caller, export string, hi *wasmhost.HostInstance) (err error) {
+// bindNative calls Bind, turning a panic into an error, and wraps the
+// functions it defines: an error or panic of the driver's function fails the
+// call through the arrow (blamed on the driver), not the calling box as if it
+// had trapped on its own.
+func bindNative(d *driverTask, caller, imp, export string, hi *wasmhost.HostInstance) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: Bind: %v", ErrPanic, r)
 		}
 	}()
-	return d.native.Bind(caller, export, hi)
+	if err := d.native.Bind(caller, export, hi); err != nil {
+		return err
+	}
+	hi.WrapFuncs(func(fn string, f wasmhost.HostFunc) wasmhost.HostFunc {
+		return func(ctx context.Context, args []any) (res []any, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = &arrowError{from: caller, imp: imp, fn: fn, target: d.name,
+						err: &TaskError{Task: d.name, Func: export + "#" + fn, Kind: ErrPanic, detail: fmt.Sprint(r)}}
+				}
+			}()
+			res, err = f(ctx, args)
+			if err != nil {
+				var ae *arrowError
+				if !errors.As(err, &ae) {
+					err = &arrowError{from: caller, imp: imp, fn: fn, target: d.name, err: err}
+				}
+			}
+			return res, err
+		}
+	})
+	return nil
 }
 
 // isWASI reports whether iface is one of the WASI 0.2 interfaces the node

@@ -735,3 +735,29 @@ func TestRestartUnderLoad(t *testing.T) {
 		t.Errorf("status %+v", s)
 	}
 }
+
+// A driver's function that fails or panics fails the call through the arrow
+// (ErrArrow), not the calling box: it is not restarted and serves again.
+func TestNativeArrowFailure(t *testing.T) {
+	g := newGate(1)
+	k := newKernel(t, kernel.Config{Drivers: map[string]kernel.DriverFactory{"gate": gateDriver(g)}})
+	apply(t, k, kernel.Plan{
+		StartDrivers: []kernel.DriverSpec{{Name: "gate", Kind: "gate"}},
+		Start:        []kernel.BoxSpec{box(t, "w", "waiter", arrow(gateIface, "gate", gateIface))},
+	})
+	for _, f := range []func() error{
+		func() error { return errors.New("disk on fire") },
+		func() error { panic("driver bug") },
+	} {
+		g.fail.Store(&f)
+		wantErr(t, callErr(k, "w", run), kernel.ErrArrow)
+		g.fail.Store(nil)
+		waitFor(t, "the box to serve again", func() bool {
+			res, err := k.Call(context.Background(), "w", run)
+			return err == nil && len(res) == 1
+		})
+	}
+	if s := k.Snapshot().Boxes["w"]; s.Restarts != 0 || s.State != kernel.StateRunning {
+		t.Errorf("box after failed arrow calls: restarts %d, state %s; want 0, running", s.Restarts, s.State)
+	}
+}

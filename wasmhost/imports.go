@@ -106,6 +106,15 @@ func (hi *HostInstance) Resource(name string, dtor ResourceDtor) *value.Resource
 	return rt
 }
 
+// WrapFuncs replaces every function defined so far in the interface by
+// wrap(name, fn): a kernel uses it to account for, and attribute the errors
+// and panics of, functions a native task defined.
+func (hi *HostInstance) WrapFuncs(wrap func(name string, fn HostFunc) HostFunc) {
+	for name, f := range hi.funcs {
+		hi.funcs[name] = &hostFunc{name: f.name, typ: f.typ, fn: wrap(name, f.fn)}
+	}
+}
+
 // AliasResource makes an existing resource type visible in this interface
 // too, as WIT's `use` does (wasi:cli/stdout uses wasi:io/streams'
 // output-stream).
