@@ -96,7 +96,7 @@ func (s *scope) lifted(d *binary.Canon, ft *value.FuncType) (*liftedFunc, error)
 		return nil, err
 	}
 	l := &liftedFunc{
-		name: core.Definition().DebugName(), inst: s.inst, tree: s.tree, core: core, abi: af,
+		name: core.Definition().DebugName(), inst: s.inst, core: core, abi: af,
 		postReturn: post, nresults: len(results), stack: make([]uint64, 0, abi.MaxFlatParams),
 	}
 	l.gm = guestMemory{mem: mem, realloc: realloc}

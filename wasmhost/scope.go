@@ -105,7 +105,6 @@ type compFunc struct {
 type liftedFunc struct {
 	name       string
 	inst       *instanceState
-	tree       *tree
 	core       api.Function
 	postReturn api.Function
 	abi        *abi.Func
