@@ -150,10 +150,12 @@ func (m *membership) receive(msg *nats.Msg) {
 		m.mu.Lock()
 		_, ok := m.members[name]
 		delete(m.members, name)
+		if ok {
+			m.notifyLocked()
+		}
 		m.mu.Unlock()
 		if ok {
 			m.n.log.Info("member left", "member", name)
-			m.notify()
 		}
 	case "beat":
 		var b Member
@@ -176,16 +178,15 @@ func (m *membership) receive(msg *nats.Msg) {
 		m.mu.Lock()
 		old := m.members[name]
 		m.members[name] = &b
+		if old == nil || old.ID != b.ID || !slices.Equal(old.Boxes, b.Boxes) || !maps.Equal(old.Labels, b.Labels) || old.Capacity != b.Capacity {
+			m.notifyLocked()
+		}
 		m.mu.Unlock()
 		switch {
 		case old == nil:
 			m.n.log.Info("member joined", "member", name, "labels", b.Labels)
-			m.notify()
 		case old.ID != b.ID:
 			m.n.log.Info("member restarted", "member", name)
-			m.notify()
-		case !slices.Equal(old.Boxes, b.Boxes) || !maps.Equal(old.Labels, b.Labels) || old.Capacity != b.Capacity:
-			m.notify()
 		}
 	}
 }
@@ -204,18 +205,18 @@ func (m *membership) sweep(now time.Time) {
 			gone = append(gone, name)
 		}
 	}
+	if len(gone) > 0 {
+		m.notifyLocked()
+	}
 	m.mu.Unlock()
 	for _, name := range gone {
 		m.n.log.Warn("member lost: no heartbeat", "member", name)
 	}
-	if len(gone) > 0 {
-		m.notify()
-	}
 }
 
-func (m *membership) notify() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// notifyLocked signals the watchers; m.mu is held, so a watcher that sees
+// the new member list also finds the signal pending.
+func (m *membership) notifyLocked() {
 	for _, w := range m.watches {
 		select {
 		case w <- struct{}{}:
