@@ -200,7 +200,7 @@ func TestWriteFailure(t *testing.T) {
 	if got := x.call(fBWrite, x.call(fGetStderr), []byte("x")); got != closed {
 		t.Errorf("write to a closed pipe = %v, want closed", got)
 	}
-	if n := len(x.h.errs.m); n != 0 {
+	if n := x.h.errs.Len(); n != 0 {
 		t.Errorf("%d error resources left after drop", n)
 	}
 }

@@ -65,7 +65,7 @@ func (h *Host) NewPollable(ready <-chan struct{}) (value.Handle, error) {
 func (h *Host) IOError(hd value.Handle) (error, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e, ok := h.errs.get(hd.Rep)
+	e, ok := h.errs.Get(hd.Rep)
 	if !ok || h.closed {
 		return nil, false
 	}

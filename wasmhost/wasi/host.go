@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wbox-dev/wbox/wasmhost/internal/reptable"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -139,10 +140,10 @@ func (h *Host) Close() error {
 	}
 	h.closed = true
 	var err error
-	for _, d := range h.descs.m {
+	for _, d := range h.descs.All() {
 		err = errors.Join(err, d.close())
 	}
-	for _, s := range h.dirStreams.m {
+	for _, s := range h.dirStreams.All() {
 		err = errors.Join(err, s.close())
 	}
 	for _, p := range h.preopens {
@@ -150,12 +151,12 @@ func (h *Host) Close() error {
 			err = errors.Join(err, p.root.Close())
 		}
 	}
-	h.errs.reset()
-	h.pollables.reset()
-	h.inputs.reset()
-	h.outputs.reset()
-	h.descs.reset()
-	h.dirStreams.reset()
+	h.errs.Reset()
+	h.pollables.Reset()
+	h.inputs.Reset()
+	h.outputs.Reset()
+	h.descs.Reset()
+	h.dirStreams.Reset()
 	return err
 }
 
@@ -218,39 +219,7 @@ var errClosed = errors.New("wasi: host is closed")
 
 // table maps the reps of one resource type to Go objects. It is guarded
 // by the Host's mutex.
-type table[T any] struct {
-	m    map[uint32]T
-	next uint32
-}
-
-func (t *table[T]) add(v T) uint32 {
-	if t.m == nil {
-		t.m = map[uint32]T{}
-	}
-	for {
-		t.next++
-		if t.next == 0 {
-			continue
-		}
-		if _, used := t.m[t.next]; !used {
-			t.m[t.next] = v
-			return t.next
-		}
-	}
-}
-
-func (t *table[T]) get(rep uint32) (T, bool) {
-	v, ok := t.m[rep]
-	return v, ok
-}
-
-func (t *table[T]) remove(rep uint32) (T, bool) {
-	v, ok := t.m[rep]
-	delete(t.m, rep)
-	return v, ok
-}
-
-func (t *table[T]) reset() { t.m = nil }
+type table[T any] = reptable.Table[T]
 
 // lookup finds the object behind a handle argument.
 func lookup[T any](h *Host, t *table[T], what string, arg any) (T, error) {
@@ -264,7 +233,7 @@ func lookup[T any](h *Host, t *table[T], what string, arg any) (T, error) {
 	if h.closed {
 		return zero, errClosed
 	}
-	v, ok := t.get(hd.Rep)
+	v, ok := t.Get(hd.Rep)
 	if !ok {
 		return zero, fmt.Errorf("wasi: unknown %s %d", what, hd.Rep)
 	}
@@ -278,14 +247,14 @@ func insert[T any](h *Host, t *table[T], rt *value.ResourceType, v T) (value.Han
 	if h.closed {
 		return value.Handle{}, errClosed
 	}
-	return value.Handle{Type: rt, Rep: t.add(v)}, nil
+	return value.Handle{Type: rt, Rep: t.Add(v)}, nil
 }
 
 // dropper returns the destructor of a resource kept in t.
 func dropper[T any](h *Host, t *table[T], close func(T)) wasmhost.ResourceDtor {
 	return func(_ context.Context, rep uint32) {
 		h.mu.Lock()
-		v, ok := t.remove(rep)
+		v, ok := t.Remove(rep)
 		h.mu.Unlock()
 		if ok && close != nil {
 			close(v)
@@ -298,7 +267,7 @@ func dropper[T any](h *Host, t *table[T], close func(T)) wasmhost.ResourceDtor {
 func (h *Host) openFiles() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.descs.m) + len(h.dirStreams.m)
+	return h.descs.Len() + h.dirStreams.Len()
 }
 
 // randomRead fills p from Config.Random or crypto/rand.

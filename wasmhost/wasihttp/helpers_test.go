@@ -183,3 +183,9 @@ func helloComponent(t testing.TB) *wasmhost.Component {
 	}
 	return shared.c
 }
+
+// repObj returns the object of rep in t, or the zero value.
+func repObj[T any](t *table[T], rep uint32) T {
+	v, _ := t.Get(rep)
+	return v
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wbox-dev/wbox/wasmhost/internal/reptable"
 	"net"
 	"net/http"
 	"sort"
@@ -208,17 +209,17 @@ func (h *Host) Close() error {
 	}
 	h.closed = true
 	var bodies []*bodySource
-	for _, b := range h.inBodies.m {
+	for _, b := range h.inBodies.All() {
 		bodies = append(bodies, b.src)
 	}
-	for _, r := range h.inResps.m {
+	for _, r := range h.inResps.All() {
 		bodies = append(bodies, r.body)
 	}
-	for _, t := range h.trailers.m {
+	for _, t := range h.trailers.All() {
 		bodies = append(bodies, t.body)
 	}
 	var outs []*outgoingBody
-	for _, o := range h.outBodies.m {
+	for _, o := range h.outBodies.All() {
 		outs = append(outs, o)
 	}
 	var calls []*outgoingCall
@@ -226,17 +227,17 @@ func (h *Host) Close() error {
 		calls = append(calls, c)
 	}
 	h.pending = map[*outgoingCall]bool{}
-	h.fields.reset()
-	h.inReqs.reset()
-	h.outReqs.reset()
-	h.options.reset()
-	h.outparams.reset()
-	h.inResps.reset()
-	h.inBodies.reset()
-	h.trailers.reset()
-	h.outResps.reset()
-	h.outBodies.reset()
-	h.futures.reset()
+	h.fields.Reset()
+	h.inReqs.Reset()
+	h.outReqs.Reset()
+	h.options.Reset()
+	h.outparams.Reset()
+	h.inResps.Reset()
+	h.inBodies.Reset()
+	h.trailers.Reset()
+	h.outResps.Reset()
+	h.outBodies.Reset()
+	h.futures.Reset()
 	h.mu.Unlock()
 	h.cancel()
 	for _, o := range outs {
@@ -299,30 +300,9 @@ func (b *binding) resource(name string, dtor wasmhost.ResourceDtor) *value.Resou
 
 var errClosed = errors.New("wasi:http: host is closed")
 
-// table maps the reps of one resource type to Go objects. It is guarded by
-// the Host's mutex.
-type table[T any] struct {
-	m    map[uint32]T
-	next uint32
-}
-
-func (t *table[T]) add(v T) uint32 {
-	if t.m == nil {
-		t.m = map[uint32]T{}
-	}
-	for {
-		t.next++
-		if t.next == 0 {
-			continue
-		}
-		if _, used := t.m[t.next]; !used {
-			t.m[t.next] = v
-			return t.next
-		}
-	}
-}
-
-func (t *table[T]) reset() { t.m = nil }
+// table maps the reps of one resource type to Go objects. It is guarded
+// by the Host's mutex.
+type table[T any] = reptable.Table[T]
 
 // lookup finds the object behind a handle argument.
 func lookup[T any](h *Host, t *table[T], what string, arg any) (T, error) {
@@ -336,7 +316,7 @@ func lookup[T any](h *Host, t *table[T], what string, arg any) (T, error) {
 	if h.closed {
 		return zero, errClosed
 	}
-	v, ok := t.m[hd.Rep]
+	v, ok := t.Get(hd.Rep)
 	if !ok {
 		return zero, fmt.Errorf("wasi:http: unknown %s %d", what, hd.Rep)
 	}
@@ -350,7 +330,7 @@ func take[T any](h *Host, t *table[T], what string, arg any) (T, error) {
 		return v, err
 	}
 	h.mu.Lock()
-	delete(t.m, arg.(value.Handle).Rep)
+	t.Remove(arg.(value.Handle).Rep)
 	h.mu.Unlock()
 	return v, nil
 }
@@ -362,15 +342,14 @@ func insert[T any](h *Host, t *table[T], rt *value.ResourceType, v T) (value.Han
 	if h.closed {
 		return value.Handle{}, errClosed
 	}
-	return value.Handle{Type: rt, Rep: t.add(v)}, nil
+	return value.Handle{Type: rt, Rep: t.Add(v)}, nil
 }
 
 // dropper returns the destructor of a resource kept in t.
 func dropper[T any](h *Host, t *table[T], drop func(T)) wasmhost.ResourceDtor {
 	return func(_ context.Context, rep uint32) {
 		h.mu.Lock()
-		v, ok := t.m[rep]
-		delete(t.m, rep)
+		v, ok := t.Remove(rep)
 		h.mu.Unlock()
 		if ok && drop != nil {
 			drop(v)

@@ -48,7 +48,7 @@ func (x *tester) request(method value.Variant, authority, path string, headers .
 func (x *tester) await(future value.Handle) value.Variant {
 	x.t.Helper()
 	x.h.mu.Lock()
-	f := x.h.futures.m[future.Rep]
+	f := repObj(&x.h.futures, future.Rep)
 	x.h.mu.Unlock()
 	select {
 	case <-f.call.done:

@@ -44,7 +44,7 @@ const (
 func (x *tester) readBody(body value.Handle) ([]byte, error) {
 	x.t.Helper()
 	x.h.mu.Lock()
-	ib := x.h.inBodies.m[body.Rep]
+	ib := repObj(&x.h.inBodies, body.Rep)
 	x.h.mu.Unlock()
 	if ib == nil {
 		x.t.Fatalf("no incoming-body %d", body.Rep)
@@ -56,7 +56,7 @@ func (x *tester) readBody(body value.Handle) ([]byte, error) {
 func (x *tester) writeBody(body value.Handle, p string) error {
 	x.t.Helper()
 	x.h.mu.Lock()
-	ob := x.h.outBodies.m[body.Rep]
+	ob := repObj(&x.h.outBodies, body.Rep)
 	x.h.mu.Unlock()
 	if ob == nil {
 		x.t.Fatalf("no outgoing-body %d", body.Rep)
