@@ -48,6 +48,8 @@ type Box struct {
 	// WASI grants; directory host paths are made absolute.
 	WASI    kernel.WASIGrants
 	DirsPos []Pos // position of each of WASI.Dirs
+	// Placement restricts the nodes of a cluster the box may run on.
+	Placement Placement
 }
 
 // Driver is one entry of `drivers`.
@@ -57,6 +59,9 @@ type Driver struct {
 	Kind     string
 	KindPos  Pos
 	Settings map[string]any
+	// Placement restricts the nodes of a cluster the driver may run on
+	// (the `placement` key, not a setting).
+	Placement Placement
 }
 
 // Arrow is one entry of `arrows`: From is "box.interface", To is
@@ -471,6 +476,7 @@ func (p *parser) box(t *Topology, k, v *yaml.Node) *Box {
 			{"limits", func(_, v *yaml.Node) { p.limits(&b.Limits, v, what+" limits") }},
 			{"restart", func(_, v *yaml.Node) { p.restart(&b.Restart, v, what+" restart") }},
 			{"wasi", func(_, v *yaml.Node) { p.wasi(t, b, v, what+" wasi") }},
+			{"placement", func(_, v *yaml.Node) { p.placement(&b.Placement, v, what+" placement") }},
 		})
 	}
 	if b.Component == "" && b.ComponentPos.Line == 0 && !misspelt(v, "component") {
@@ -626,6 +632,10 @@ func (p *parser) driver(k, v *yaml.Node) *Driver {
 			if s, ok := p.str(v, "kind"); ok {
 				d.Kind = s
 			}
+			return
+		}
+		if k.Value == "placement" {
+			p.placement(&d.Placement, v, what+" placement")
 			return
 		}
 		var x any
