@@ -202,3 +202,16 @@ for f in "$root"/components/testboxes/*/*.wat; do
   k=$(key "$n" jco -- "$f")
   expect="$(sed -n '1s/^;; export: //p' "$f");" build "$n" "jco parse, ~2s" "$k"
 done
+
+# The TCP driver's test box (components/tcp-lines, a line protocol in C) and
+# the redis-kv box (components/redis-kv), both exporting wbox:tcp/handler.
+build_tcp_lines() {
+  mkdir -p "$1/wit"
+  cp "$root/wit/wbox-tcp.wit" "$1/wit/"
+  clang --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -s -Wall -Wextra -Werror \
+    -o "$1/core.wasm" "$root/components/tcp-lines/lines.c"
+  "$jco" embed --wit "$1/wit" -n tcp-box "$1/core.wasm" -o "$1/core.embed.wasm"
+  "$jco" new "$1/core.embed.wasm" -o "$1/tcp-lines.wasm"
+}
+k=$(key tcp-lines clang jco -- "$root/components/tcp-lines/lines.c" "$root/wit/wbox-tcp.wit")
+expect='wbox:tcp/handler@0.1.0;' build tcp-lines "clang, ~4s" "$k"
