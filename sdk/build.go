@@ -21,7 +21,7 @@ var driverJS []byte
 
 // recipe versions the build steps: bump it when flags, templates or the
 // driver change in a way that changes outputs, so cached builds are redone.
-const recipe = "sdk-1"
+const recipe = "sdk-2"
 
 // BuildOptions configure Build.
 type BuildOptions struct {
@@ -108,6 +108,9 @@ func (b *builder) build(ctx context.Context) (string, error) {
 	case "as":
 		if _, err := os.Stat(filepath.Join(b.nm, "assemblyscript", "bin", "asc.js")); err != nil {
 			return "", &ToolError{"asc", "AssemblyScript (asc) not found in " + b.nm + ": " + npmHint}
+		}
+		if err := b.step("AssemblyScript bindings", func() error { return GenerateAS(b.p, false) }); err != nil {
+			return "", err
 		}
 	}
 	lock, _ := os.ReadFile(filepath.Join(b.nm, ".package-lock.json"))
@@ -362,10 +365,12 @@ func (b *builder) buildAS(ctx context.Context, out string) error {
 	}
 	asc := filepath.Join(b.nm, "assemblyscript", "bin", "asc.js")
 	raw := filepath.Join(b.work, "raw.wasm")
-	// Incremental GC runtime (strings are managed); abort traps instead of
-	// importing env.abort, so the module imports nothing.
+	// The module compiled is gen/world.ts, the exports' glue, which calls
+	// the box's code in NAME.ts. Incremental GC runtime (strings are
+	// managed); abort traps instead of importing env.abort.
+	entry := filepath.Join("gen", "world.ts")
 	err = b.step("asc (AssemblyScript)", func() error {
-		return run(ctx, b.p.Dir, nil, node, asc, src, "--outFile", raw, "--runtime", "incremental",
+		return run(ctx, b.p.Dir, nil, node, asc, entry, "--outFile", raw, "--runtime", "incremental",
 			"--optimize", "--noAssert", "--use", "abort=", "--exportStart", "_initialize")
 	})
 	if err != nil {
@@ -397,7 +402,7 @@ func (b *builder) buildAS(ctx context.Context, out string) error {
 		}
 		sort.Strings(want)
 		return fmt.Errorf("%s exports %s, which the world %s does not export (exports must be named IFACE_FUNC or cabi_post_IFACE_FUNC: %s)",
-			filepath.Base(src), strings.Join(unknown, ", "), b.p.World, strings.Join(want, ", "))
+			entry, strings.Join(unknown, ", "), b.p.World, strings.Join(want, ", "))
 	}
 	core := filepath.Join(b.work, "core.wasm")
 	if err := os.WriteFile(core, data, 0o644); err != nil {

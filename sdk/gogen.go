@@ -182,6 +182,41 @@ func BindgenC(witPath, world, outDir, stamp string) error {
 	return writeGen(outDir, files, stamp)
 }
 
+//go:embed as/cabi.ts
+var asRuntime []byte
+
+// GenerateAS (re)writes an AssemblyScript box's gen/ directory:
+// bindings.ts and world.ts for its world (the box's code is NAME.ts) and
+// the runtime cabi.ts, unless gen/ is up to date (gen/.stamp) and not
+// force.
+func GenerateAS(p *Project, force bool) error {
+	stamp, err := witStamp(p, "as")
+	if err != nil {
+		return err
+	}
+	gen := filepath.Join(p.Dir, "gen")
+	if old, err := os.ReadFile(filepath.Join(gen, ".stamp")); err == nil && !force && string(old) == stamp {
+		return nil
+	}
+	return BindgenAS(p.WITDir(), p.World, "../"+p.Name, p.Dir, stamp)
+}
+
+// BindgenAS writes the AssemblyScript bindings of a WIT world into
+// outDir/gen (replacing it), with the runtime cabi.ts; impl is the module
+// (relative to gen/) that implements the exports.
+func BindgenAS(witPath, world, impl, outDir, stamp string) error {
+	res, err := LoadWIT(witPath)
+	if err != nil {
+		return err
+	}
+	files, err := bindgen.GenerateAS(bindgen.Options{Resolve: res, World: world, Impl: impl})
+	if err != nil {
+		return err
+	}
+	files = append(files, bindgen.File{Path: "gen/cabi.ts", Data: asRuntime})
+	return writeGen(outDir, files, stamp)
+}
+
 // writeGen replaces outDir/gen with files (paths relative to outDir).
 func writeGen(outDir string, files []bindgen.File, stamp string) error {
 	gen := filepath.Join(outDir, "gen")

@@ -162,6 +162,13 @@ func TestCBindings(t *testing.T) {
 	testKitchen(t, "testdata/kitchen-c")
 }
 
+// TestASBindings is TestGoBindings for the AssemblyScript bindings
+// (bindgen.GenerateAS).
+func TestASBindings(t *testing.T) {
+	t.Parallel()
+	testKitchen(t, "testdata/kitchen-as")
+}
+
 func testKitchen(t *testing.T, src string) {
 	dir := t.TempDir()
 	copyDir(t, src, dir)

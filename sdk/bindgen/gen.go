@@ -57,6 +57,9 @@ type Options struct {
 	// Dir is the directory, relative to the module root, that receives the
 	// packages; empty means "gen". The runtime is expected in Dir/cabi.
 	Dir string
+	// Impl is the AssemblyScript module (relative to Dir) that implements
+	// the world's exports; empty means "../box".
+	Impl string
 }
 
 // File is one generated file, its path relative to the module root.
