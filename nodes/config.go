@@ -47,6 +47,27 @@ type Config struct {
 	// only logs (the server keeps trying). Zero means 10s.
 	JoinTimeout time.Duration
 
+	// LeafListen is the address where the embedded server accepts leaf
+	// node connections from edge nodes (host:port, port 0 a free port;
+	// nats-server's usual port is 7422): a hub. Leaf nodes authenticate
+	// like routes (the token; TLS when configured).
+	LeafListen string
+	// Leaf lists leaf URLs (nats://host:port) of hubs: the node is an edge
+	// node that connects out to one of them (behind NAT, no port open)
+	// instead of joining with routes. Its embedded server runs no
+	// JetStream of its own: cluster state lives on the hub's side (its
+	// JetStream domain, the cluster's name). Not with Join.
+	Leaf []string
+
+	// TLSCert and TLSKey are the node's certificate and key (PEM files),
+	// TLSCA the cluster CA's certificate (see NewCA, NewNodeCert, `wbox
+	// certs`). When set, every listener of the embedded server (clients,
+	// routes, leaf nodes) requires TLS and a client certificate signed by
+	// the CA, and the node verifies the servers it connects to (routes,
+	// hubs, --nats) against the CA and TLSServerName. The token is still
+	// required. All three or none.
+	TLSCert, TLSKey, TLSCA string
+
 	// NATS, when set, is the URL of an external NATS cluster: no embedded
 	// server starts, and Listen, ClusterListen and Join are ignored.
 	NATS string
@@ -107,9 +128,10 @@ type Capacity struct {
 
 // RegisterFlags defines the node's cluster flags on fs, to be read into c
 // when fs is parsed: --name, --cluster, --listen, --cluster-listen,
-// --cluster-advertise, --join (repeatable or comma-separated), --nats,
-// --creds, --token, --token-file and --label (repeatable key=value). The
-// token also comes from $WBOX_CLUSTER_TOKEN.
+// --cluster-advertise, --join (repeatable or comma-separated),
+// --leaf-listen, --leaf (repeatable), --tls-cert, --tls-key, --tls-ca,
+// --nats, --creds, --token, --token-file and --label (repeatable
+// key=value). The token also comes from $WBOX_CLUSTER_TOKEN.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Name, "name", c.Name, "the node's name in the cluster (default: the host name)")
 	fs.StringVar(&c.Cluster, "cluster", c.Cluster, "the cluster's name (default wbox)")
@@ -124,6 +146,18 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	fs.StringVar(&c.LeafListen, "leaf-listen", c.LeafListen, "accept leaf node connections from edge nodes on this address (host:port, usually :7422)")
+	fs.Func("leaf", "run as an edge node connected out to a hub's leaf URL nats://host:7422 (repeatable: several hubs)", func(s string) error {
+		for _, u := range strings.Split(s, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				c.Leaf = append(c.Leaf, u)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "the node's TLS certificate (PEM; see wbox certs): TLS with client certificates on every connection")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "the node's TLS private key (PEM)")
+	fs.StringVar(&c.TLSCA, "tls-ca", c.TLSCA, "the cluster CA's certificate (PEM): peers must show a certificate it signed")
 	fs.StringVar(&c.NATS, "nats", c.NATS, "use the external NATS cluster at this URL instead of an embedded server")
 	fs.StringVar(&c.CredsFile, "creds", c.CredsFile, "a NATS credentials file for --nats")
 	if c.Token == "" {
@@ -188,6 +222,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Capacity.CPUs <= 0 {
 		c.Capacity.CPUs = runtime.NumCPU()
+	}
+	if len(c.Leaf) > 0 && len(c.Join) > 0 {
+		return c, errors.New("--leaf and --join exclude each other: an edge node reaches the cluster through its hub only")
+	}
+	if len(c.Leaf) > 0 {
+		c.NoJetStream = true
 	}
 	if c.ClusterListen == "" && len(c.Join) > 0 {
 		host, _, err := net.SplitHostPort(c.Listen)

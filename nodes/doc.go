@@ -118,12 +118,27 @@
 //     A → C (local) → B (remote) → A is not recognized.
 //   - Resources cannot cross nodes (as they cannot cross box arrows yet).
 //
-// TODO(tls): routes and client connections are not encrypted yet: the
-// token crosses the network in clear. Before nodes in different homes join
-// over the internet, the route and client listeners need TLS (nats-server
-// supports it; the certificates have to come from somewhere: a cluster CA
-// created with the token would fit).
+// # TLS
 //
-// TODO(leaf): leaf-node mode for an edge node behind NAT (it dials out to a
-// member's leaf port; LeafNodeOpts).
+// With Config.TLSCert, TLSKey and TLSCA (--tls-cert, --tls-key, --tls-ca)
+// every listener of the embedded server — clients, routes, leaf nodes —
+// requires TLS and a client certificate signed by the cluster CA, and the
+// node checks every server it connects to (routes, hubs, --nats) against
+// the CA and the name TLSServerName, which every node certificate
+// carries: a certificate vouches for "a node of this cluster", not for an
+// address (home nodes move). NewCA and NewNodeCert (`wbox certs`) make
+// them. The token is still required on top. The node's own connection to
+// its server is in process and skips TLS.
+//
+// # Leaf nodes
+//
+// An edge node behind NAT cannot accept routes. It connects out instead,
+// as a NATS leaf node, to a hub that listens for leaf nodes
+// (Config.LeafListen, --leaf-listen; Config.Leaf, --leaf on the edge),
+// authenticated like a route (the token; TLS when configured). Core NATS
+// crosses the leaf connection both ways, so membership and remote arrows
+// work as between routed nodes. The edge's server runs no JetStream: its
+// cluster state (component store, leases) is the hub cluster's JetStream,
+// reached through the JetStream domain every embedded server declares
+// (the cluster's name). Leaf and Join exclude each other.
 package nodes

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -35,6 +34,9 @@ type Node struct {
 	cfg    Config
 	log    *slog.Logger
 	srv    *server.Server // nil with an external NATS
+	tls    *clusterTLS    // nil without TLS
+	// leafAddr is where the embedded server accepts leaf nodes, or "".
+	leafAddr string
 	nlog   *natsLogger
 	nc     *nats.Conn
 	prefix string // "wbox.<cluster>"
@@ -45,6 +47,7 @@ type Node struct {
 	stateMu sync.Mutex // guards the JetStream handles below
 	objs    jetstream.ObjectStore
 	leaseKV jetstream.KeyValue
+	stateKV jetstream.KeyValue // desired state (desired.go)
 
 	mu       sync.Mutex
 	services map[string]*service // by box
@@ -60,7 +63,11 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{
+	ct, err := loadTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{tls: ct,
 		cfg: cfg, log: cfg.Logger.With("node", cfg.Name),
 		prefix:   "wbox." + cfg.Cluster,
 		sem:      make(chan struct{}, MaxConcurrentCalls),
@@ -83,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.members.start(); err != nil {
 		return nil, err
 	}
-	if n.srv != nil && len(cfg.Join) > 0 {
+	if n.srv != nil && (len(cfg.Join) > 0 || len(cfg.Leaf) > 0) {
 		if err := n.waitJoined(ctx); err != nil {
 			n.members.leave()
 			return nil, err
@@ -104,6 +111,9 @@ func (n *Node) connectExternal(ctx context.Context) error {
 	if n.cfg.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(n.cfg.CredsFile))
 	}
+	if n.tls != nil {
+		opts = append(opts, nats.Secure(n.tls.config()))
+	}
 	opts = append(opts, nats.MaxReconnects(-1), nats.Timeout(timeoutFrom(ctx, 5*time.Second)))
 	nc, err := nats.Connect(n.cfg.NATS, opts...)
 	if err != nil {
@@ -119,7 +129,7 @@ func (n *Node) connectExternal(ctx context.Context) error {
 
 func (n *Node) startEmbedded(ctx context.Context) error {
 	c := n.cfg
-	tok, created, err := loadToken(c, len(c.Join) == 0)
+	tok, created, err := loadToken(c, len(c.Join) == 0 && len(c.Leaf) == 0)
 	if err != nil {
 		return err
 	}
@@ -140,6 +150,18 @@ func (n *Node) startEmbedded(ctx context.Context) error {
 		StoreDir:               filepath.Join(c.DataDir, "nats"),
 		DisableJetStreamBanner: true,
 		MaxPayload:             8 << 20,
+	}
+	if opts.JetStream {
+		// Edge nodes (--leaf) reach this JetStream through the domain.
+		opts.JetStreamDomain = c.Cluster
+	}
+	if n.tls != nil {
+		// Clients show a certificate too; the node's own in-process
+		// connection skips TLS.
+		opts.TLSConfig, opts.TLSVerify = n.tls.config(), true
+	}
+	if err := n.leafOptions(opts, tok, n.tls); err != nil {
+		return err
 	}
 	if c.ClusterListen != "" {
 		chost, cport, err := hostPort(c.ClusterListen)
@@ -162,6 +184,9 @@ func (n *Node) startEmbedded(ctx context.Context) error {
 			// default 2 minutes: its boxes' interest goes with it.
 			PingInterval: time.Second,
 			MaxPingsOut:  3,
+		}
+		if n.tls != nil {
+			opts.Cluster.TLSConfig = n.tls.config()
 		}
 		if len(c.Join) == 0 {
 			// JetStream in a cluster refuses to start without a configured
@@ -201,7 +226,9 @@ func (n *Node) startEmbedded(ctx context.Context) error {
 		return fmt.Errorf("embedded NATS: %w", ferr)
 	}
 	opts2 := append(n.connOptions(), nats.InProcessServer(srv), nats.Token(tok))
-	nc, err := nats.Connect(srv.ClientURL(), opts2...)
+	// In process, TLS is not needed (the server does not ask for it): the
+	// nats:// scheme keeps the client from starting it.
+	nc, err := nats.Connect(strings.Replace(srv.ClientURL(), "tls://", "nats://", 1), opts2...)
 	if err != nil {
 		return fmt.Errorf("connecting to the embedded NATS: %w", err)
 	}
@@ -221,8 +248,8 @@ func (n *Node) waitJoined(ctx context.Context) error {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if n.nlog.routeRefused.Load() {
-			return fmt.Errorf("%w: the servers of %s refused this node's route: it does not have the cluster's token", ErrRefused, strings.Join(n.cfg.Join, ", "))
+		if why := n.nlog.refused(); why != "" {
+			return fmt.Errorf("%w: the servers of %s refused this node: %s", ErrRefused, strings.Join(append(n.cfg.Join, n.cfg.Leaf...), ", "), why)
 		}
 		if len(n.Members()) > 1 {
 			return nil
@@ -355,7 +382,7 @@ func (n *Node) Peers() []string {
 // clustered server, once a meta leader is elected (that needs a majority of
 // the servers that ever joined; a seed alone waits for a second one).
 func (n *Node) JetStream(ctx context.Context) (jetstream.JetStream, error) {
-	js, err := jetstream.New(n.nc)
+	js, err := n.newJetStream()
 	if err != nil {
 		return nil, err
 	}
@@ -418,10 +445,10 @@ func (n *Node) shutdownNATS() {
 // natsLogger sends the embedded server's log to slog, and notices a
 // refused route and a fatal error.
 type natsLogger struct {
-	log          *slog.Logger
-	routeRefused atomic.Bool
-	mu           sync.Mutex
-	fatalErr     error
+	log      *slog.Logger
+	mu       sync.Mutex
+	fatalErr error
+	refusal  string // why a route or hub refused this server, or ""
 }
 
 func (l *natsLogger) fatal() error {
@@ -443,8 +470,12 @@ func (l *natsLogger) Fatalf(format string, v ...any) {
 }
 func (l *natsLogger) Errorf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	if strings.Contains(msg, "Route Error") && strings.Contains(msg, "Authorization Violation") {
-		l.routeRefused.Store(true)
+	if why := refusalIn(msg); why != "" {
+		l.mu.Lock()
+		if l.refusal == "" {
+			l.refusal = why
+		}
+		l.mu.Unlock()
 	}
 	l.log.Error(msg)
 }
