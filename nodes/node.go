@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,15 +32,15 @@ var ErrRefused = errors.New("refused by the cluster")
 // embedded server or an external cluster), the boxes it serves to other
 // nodes, its view of the members, and remote arrows to other nodes' boxes.
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	srv    *server.Server // nil with an external NATS
-	tls    *clusterTLS    // nil without TLS
+	cfg Config
+	log *slog.Logger
+	srv *server.Server // nil with an external NATS
+	tls *clusterTLS    // nil without TLS
 	// leafAddr is where the embedded server accepts leaf nodes, or "".
 	leafAddr string
-	nlog   *natsLogger
-	nc     *nats.Conn
-	prefix string // "wbox.<cluster>"
+	nlog     *natsLogger
+	nc       *nats.Conn
+	prefix   string // "wbox.<cluster>"
 
 	sem     chan struct{} // bounds the remote calls served at once
 	members *membership
@@ -249,7 +250,7 @@ func (n *Node) waitJoined(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		if why := n.nlog.refused(); why != "" {
-			return fmt.Errorf("%w: the servers of %s refused this node: %s", ErrRefused, strings.Join(append(n.cfg.Join, n.cfg.Leaf...), ", "), why)
+			return fmt.Errorf("%w: the servers of %s refused this node: %s", ErrRefused, strings.Join(slices.Concat(n.cfg.Join, n.cfg.Leaf), ", "), why)
 		}
 		if len(n.Members()) > 1 {
 			return nil
