@@ -120,7 +120,9 @@ func (n *Node) PutComponent(ctx context.Context, wasm []byte) (string, error) {
 	if info, err := store.GetInfo(ctx, h); err == nil && info.Size == uint64(len(wasm)) {
 		return digest, nil
 	}
-	if _, err := store.PutBytes(ctx, h, wasm); err != nil {
+	// Retried: a store created a moment ago may not have a leader yet
+	// (no responders).
+	if _, err := retry(ctx, func(ctx context.Context) (*jetstream.ObjectInfo, error) { return store.PutBytes(ctx, h, wasm) }); err != nil {
 		return "", fmt.Errorf("storing component %s: %w", digest, err)
 	}
 	n.cache(h, wasm)

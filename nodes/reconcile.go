@@ -1,0 +1,122 @@
+package nodes
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ReconcilerLease is the lease the reconciler holds.
+const ReconcilerLease = "reconciler"
+
+// Reconcile runs this node's part of the reconciler until ctx ends: once
+// something is deployed, it campaigns for ReconcilerLease; while it holds
+// it, it places the current deployment on the live members (Place) and
+// writes the assignment whenever the deployment or the members change, so
+// a lost member's boxes are re-placed on the survivors within a heartbeat
+// sweep. Every node runs it; one at a time does the work.
+func (n *Node) Reconcile(ctx context.Context) error {
+	changed, stop, err := n.StateChanged()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	membersChanged := n.MembersChanged()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	// Nothing is created before the first deployment: it creates the
+	// state bucket with as many replicas as the cluster has then.
+	for {
+		if _, err := n.state(ctx, true); err == nil {
+			break
+		} else if !errors.Is(err, ErrNoDeployment) && ctx.Err() == nil {
+			n.log.Debug("reconciler: waiting for the state bucket", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+	for ctx.Err() == nil {
+		lease, err := n.Campaign(ctx, ReconcilerLease)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			n.log.Warn("reconciler: campaigning", "err", err)
+			continue
+		}
+		n.reconcileHeld(ctx, lease, changed, membersChanged, tick.C)
+		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		lease.Release(rctx)
+		cancel()
+	}
+	return nil
+}
+
+// reconcileHeld places deployments while the lease is held.
+func (n *Node) reconcileHeld(ctx context.Context, lease *Lease, changed <-chan struct{}, membersChanged <-chan struct{}, tick <-chan time.Time) {
+	// A node that just started may not have heard every member yet: it
+	// must not move boxes away from members it does not know of.
+	settle := time.Until(n.members.self.Started.Add(time.Duration(n.cfg.MissedBeats) * n.cfg.Heartbeat))
+	if settle > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-lease.Lost():
+			return
+		case <-time.After(settle):
+		}
+	}
+	for {
+		if err := n.reconcileOnce(ctx, lease); err != nil && ctx.Err() == nil {
+			n.log.Warn("reconciler", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-lease.Lost():
+			return
+		case <-changed:
+		case <-membersChanged:
+		case <-tick:
+		}
+	}
+}
+
+// reconcileOnce places the current deployment on the live members, and
+// writes the assignment if it differs from the one stored.
+func (n *Node) reconcileOnce(ctx context.Context, lease *Lease) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	d, err := n.Deployment(ctx)
+	if errors.Is(err, ErrNoDeployment) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	old, err := n.Assignment(ctx)
+	if err != nil && !errors.Is(err, ErrNoDeployment) {
+		return err
+	}
+	var prev map[string]Placed
+	var prevRev uint64
+	if old != nil {
+		prev, prevRev = old.Tasks, old.Revision
+		if old.Deployment == d.Revision && samePlacement(old.Tasks, Place(d.Tasks, n.Members(), prev)) {
+			return nil
+		}
+	}
+	a := &Assignment{Deployment: d.Revision, Time: time.Now().UTC(), By: n.cfg.Name, Tasks: Place(d.Tasks, n.Members(), prev)}
+	if !lease.Held() {
+		return nil
+	}
+	if err := n.writeAssignment(ctx, a, prevRev); err != nil {
+		return err
+	}
+	n.log.Info("placed the deployment", "deployment", d.Revision, "assignment", a.Revision, "members", len(n.Members()))
+	return nil
+}
