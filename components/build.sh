@@ -215,3 +215,18 @@ build_tcp_lines() {
 }
 k=$(key tcp-lines clang jco -- "$root/components/tcp-lines/lines.c" "$root/wit/wbox-tcp.wit")
 expect='wbox:tcp/handler@0.1.0;' build tcp-lines "clang, ~4s" "$k"
+
+# SDK box projects (components/<name>, a box.yaml each), built with `wbox
+# build` from this checkout: the kv driver's test box (kv-probe) and the
+# shipped kv-counter box. The project is copied so builds never write into
+# the source tree.
+build_sdk_project() { # dir name
+  cp -r "$root/components/$2" "$1/src"
+  rm -f "$1/src/$2.wasm"
+  (cd "$root" && go build -o "$1/wbox" ./cmd/wbox)
+  (cd "$1/src" && WBOX_NODE_MODULES=$root/node_modules "$1/wbox" build)
+  cp "$1/src/$2.wasm" "$1/$2.wasm"
+}
+build_kv_probe() { build_sdk_project "$1" kv-probe; }
+k=$(key kv-probe go jco -- $(cd "$root" && find components/kv-probe -type f ! -name '*.wasm' | sort | sed "s|^|$root/|"))
+expect='wbox:kv-probe/probe@0.1.0;' build kv-probe "wbox build (go), ~20s" "$k"

@@ -54,6 +54,8 @@ func (b *boxTask) imports(routes *routing) (*wasmhost.Imports, func(), error) {
 			serveConfig(im.Instance(e.Name), b.spec.Config)
 		case isWASI(e.Name):
 			// served by the WASI host above
+		case isLogging(e.Name): // kernel/logging.go
+			b.serveLogging(im.Instance(e.Name))
 		default:
 			return fail(fmt.Errorf("import %s has no arrow: without an arrow an import does not exist (bound: %s)", e.Name, boundList(arrows)))
 		}

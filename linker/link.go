@@ -37,13 +37,17 @@ type Options struct {
 
 // HostProvided reports whether the kernel serves iface to every box without
 // an arrow: the WASI 0.2 interfaces a box gets as explicit grants (cli, io,
-// clocks, random, filesystem) and wasi:config (its config values).
+// clocks, random, filesystem), wasi:config (its config values) and
+// wasi:logging 0.1 (into the node's log).
 // Everything else, wasi:keyvalue included, needs an arrow. It must agree
 // with what the kernel's instantiation serves (kernel/imports.go).
 func HostProvided(iface string) bool {
 	base, v, ok := semver.Split(iface)
 	if base == "wasi:config/store" || base == "wasi:config/runtime" {
 		return true
+	}
+	if base == "wasi:logging/logging" && ok && v.Major == 0 && v.Minor == 1 {
+		return true // into the node's log and `wbox logs` (kernel/logging.go)
 	}
 	if !ok || v.Major != 0 || v.Minor != 2 || v.Pre != "" {
 		return false

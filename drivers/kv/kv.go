@@ -1,24 +1,7 @@
-// Package kv is wbox's small native key-value driver: a kernel.Native task
-// exporting wbox:kv/store@0.1.0 (wit/wbox-kv.wit) with get, set and delete
-// over strings.
-//
-// Every box that holds an arrow to a kv driver gets its own namespace: the
-// same key set by two boxes is two entries. Values live in memory; with the
-// setting `file: NAME` they are also written, as JSON, to NAME in the
-// driver's data directory after every change and read back when the driver
-// starts, so they survive restarts of the node.
-//
-//	drivers:
-//	  kv:
-//	    kind: kv
-//	    file: kv.json   # optional
-//
-// It is deliberately small: issue 4 replaces it with wasi:keyvalue on bbolt.
 package kv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -32,43 +15,34 @@ import (
 	"github.com/wbox-dev/wbox/wasmhost/value"
 )
 
-// Interface is the interface a kv driver exports.
-const Interface = "wbox:kv/store@0.1.0"
-
 // Kind is the driver kind name used in topologies.
 const Kind = "kv"
 
-var (
-	getType    = &value.FuncType{Params: []value.Param{{Name: "key", Type: value.String}}, Results: []value.Param{{Type: value.OptionOf(value.String)}}}
-	setType    = &value.FuncType{Params: []value.Param{{Name: "key", Type: value.String}, {Name: "value", Type: value.String}}}
-	deleteType = &value.FuncType{Params: []value.Param{{Name: "key", Type: value.String}}, Results: []value.Param{{Type: value.Bool}}}
-)
+// DefaultFile is the database file in the driver's data directory unless the
+// setting file names another.
+const DefaultFile = "kv.db"
 
-// StoreType is wbox:kv/store as an instance type, for the linker.
-func StoreType() *wasmhost.InstanceType {
-	return &wasmhost.InstanceType{Exports: []wasmhost.Extern{
-		{Name: "get", Kind: wasmhost.ExternFunc, Func: getType},
-		{Name: "set", Kind: wasmhost.ExternFunc, Func: setType},
-		{Name: "delete", Kind: wasmhost.ExternFunc, Func: deleteType},
-	}}
-}
-
-// Driver is a kv store task.
+// Driver is a kv store task: one bbolt database shared by every box that
+// holds an arrow to it, each box in its own namespace.
 type Driver struct {
-	name string
-	file string // absolute, or "" for memory only
+	name   string
+	file   string            // absolute, or "" for a temporary file
+	shared map[string]string // box -> shared namespace name
 
-	mu     sync.Mutex
-	loaded bool
-	data   map[string]map[string]string // caller -> key -> value
+	mu    sync.Mutex
+	st    *store        // nil while not open
+	ready chan struct{} // closed when st is set
+
+	tables sync.Map // weak.Pointer[value.ResourceType] (a bucket type) -> *bucketTable
 }
 
 var _ kernel.Native = (*Driver)(nil)
 
-// New is the kernel.DriverFactory for kind "kv". It acquires nothing: the
-// file, if any, is read on first use.
+// New is the kernel.DriverFactory for kind "kv". It opens nothing: Run
+// opens the database.
 func New(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
-	d := &Driver{name: spec.Name}
+	d := &Driver{name: spec.Name, shared: map[string]string{}, ready: make(chan struct{})}
+	file := DefaultFile
 	var unknown []string
 	for k, v := range spec.Settings {
 		switch k {
@@ -77,10 +51,10 @@ func New(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
 			if !ok || s == "" || filepath.IsAbs(s) || strings.Contains(filepath.ToSlash(s), "..") {
 				return nil, fmt.Errorf("setting file must be a relative file name inside the driver's data directory, not %v", v)
 			}
-			if env.DataDir != "" {
-				d.file = filepath.Join(env.DataDir, s)
-			} else {
-				d.file = s // only described, never opened (the linker's check)
+			file = s
+		case "namespaces":
+			if err := d.parseNamespaces(v); err != nil {
+				return nil, fmt.Errorf("setting namespaces: %w", err)
 			}
 		default:
 			unknown = append(unknown, k)
@@ -88,152 +62,220 @@ func New(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("unknown setting %q (kv knows: file)", unknown[0])
+		return nil, fmt.Errorf("unknown setting %q (kv knows: file, namespaces)", unknown[0])
+	}
+	if env.DataDir != "" {
+		d.file = filepath.Join(env.DataDir, file)
 	}
 	return d, nil
 }
 
-// Exports implements kernel.Native.
-func (d *Driver) Exports() map[string]*wasmhost.InstanceType {
-	return map[string]*wasmhost.InstanceType{Interface: StoreType()}
+// parseNamespaces reads {NAME: [BOX, ...], ...}.
+func (d *Driver) parseNamespaces(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("want a mapping of namespace names to lists of boxes, such as {shop: [web, worker]}, not %T", v)
+	}
+	for ns, boxes := range m {
+		if ns == "" || strings.ContainsAny(ns, "/\x00") {
+			return fmt.Errorf("namespace name %q: want a non-empty name without '/'", ns)
+		}
+		list, ok := boxes.([]any)
+		if !ok {
+			return fmt.Errorf("namespace %q: want a list of box names, not %T", ns, boxes)
+		}
+		for _, b := range list {
+			box, ok := b.(string)
+			if !ok || box == "" {
+				return fmt.Errorf("namespace %q: want box names, not %v", ns, b)
+			}
+			if other, dup := d.shared[box]; dup {
+				return fmt.Errorf("box %q is in two namespaces, %q and %q", box, other, ns)
+			}
+			d.shared[box] = ns
+		}
+	}
+	return nil
 }
 
-// Bind implements kernel.Native: it serves caller its own namespace.
-func (d *Driver) Bind(caller, export string, imports *wasmhost.HostInstance) error {
-	if export != Interface {
-		return fmt.Errorf("kv driver %q exports %s, not %s", d.name, Interface, export)
+// Namespace returns the namespace the box caller reads and writes: its own
+// ("box/NAME") unless the setting namespaces puts it in a shared one
+// ("shared/NAME").
+func (d *Driver) Namespace(caller string) string {
+	if ns, ok := d.shared[caller]; ok {
+		return "shared/" + ns
 	}
-	imports.TypedFunc("get", getType, func(ctx context.Context, args []any) ([]any, error) {
-		v, ok, err := d.Get(caller, args[0].(string))
+	return "box/" + caller
+}
+
+// Exports implements kernel.Native.
+func (d *Driver) Exports() map[string]*wasmhost.InstanceType {
+	bucket := &value.ResourceType{Name: "bucket", Interface: StoreIface}
+	cas := &value.ResourceType{Name: "cas", Interface: AtomicsIface}
+	s, a, b := keyvalueTypes(bucket, cas)
+	return map[string]*wasmhost.InstanceType{Interface: StoreType(), StoreIface: s, AtomicsIface: a, BatchIface: b}
+}
+
+// Bind implements kernel.Native: it serves caller its namespace.
+func (d *Driver) Bind(caller, export string, hi *wasmhost.HostInstance) error {
+	switch export {
+	case Interface:
+		d.bindWboxStore(caller, hi)
+	case StoreIface:
+		d.bindStore(caller, hi)
+	case AtomicsIface:
+		d.bindAtomics(caller, hi)
+	case BatchIface:
+		d.bindBatch(caller, hi)
+	default:
+		return fmt.Errorf("kv driver %q exports %s, %s, %s and %s, not %s", d.name, Interface, StoreIface, AtomicsIface, BatchIface, export)
+	}
+	return nil
+}
+
+// bindWboxStore serves wbox:kv/store@0.1.0: the bucket "default" of the
+// caller's namespace, values as strings.
+func (d *Driver) bindWboxStore(caller string, hi *wasmhost.HostInstance) {
+	ns := d.Namespace(caller)
+	hi.TypedFunc("get", getType, func(ctx context.Context, args []any) ([]any, error) {
+		st, err := d.store(ctx)
 		if err != nil {
 			return nil, err
+		}
+		v, ok, err := st.get(ns, DefaultBucket, args[0].(string))
+		if err != nil {
+			return nil, d.errorf("get", err)
 		}
 		if !ok {
 			return []any{value.None()}, nil
 		}
-		return []any{value.Some(v)}, nil
+		return []any{value.Some(string(v))}, nil
 	})
-	imports.TypedFunc("set", setType, func(ctx context.Context, args []any) ([]any, error) {
-		return nil, d.Set(caller, args[0].(string), args[1].(string))
+	hi.TypedFunc("set", setType, func(ctx context.Context, args []any) ([]any, error) {
+		st, err := d.store(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return nil, d.errorf("set", st.set(ctx, ns, DefaultBucket, args[0].(string), []byte(args[1].(string))))
 	})
-	imports.TypedFunc("delete", deleteType, func(ctx context.Context, args []any) ([]any, error) {
-		ok, err := d.Delete(caller, args[0].(string))
-		return []any{ok}, err
+	hi.TypedFunc("delete", deleteType, func(ctx context.Context, args []any) ([]any, error) {
+		st, err := d.store(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := st.delete(ctx, ns, DefaultBucket, args[0].(string))
+		return []any{ok}, d.errorf("delete", err)
 	})
-	return nil
 }
 
-// Run implements kernel.Native: the store is passive, so it loads its file
-// and waits.
+func (d *Driver) errorf(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("kv %q: %s: %w", d.name, op, err)
+}
+
+// store returns the open database, waiting for Run to open it.
+func (d *Driver) store(ctx context.Context) (*store, error) {
+	for {
+		d.mu.Lock()
+		st, ready := d.st, d.ready
+		d.mu.Unlock()
+		if st != nil {
+			return st, nil
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("kv %q: waiting for the database to open: %w", d.name, ctx.Err())
+		}
+	}
+}
+
+// Run implements kernel.Native: it opens the database (waiting for the
+// driver it replaces to let go of the file), serves until ctx ends, then
+// commits what is queued and closes it.
 func (d *Driver) Run(ctx context.Context) error {
-	d.mu.Lock()
-	err := d.load()
-	d.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	<-ctx.Done()
-	return nil
-}
-
-// Get returns the value of key in caller's namespace.
-func (d *Driver) Get(caller, key string) (string, bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.load(); err != nil {
-		return "", false, err
-	}
-	v, ok := d.data[caller][key]
-	return v, ok, nil
-}
-
-// Set stores key in caller's namespace.
-func (d *Driver) Set(caller, key, val string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.load(); err != nil {
-		return err
-	}
-	ns := d.data[caller]
-	if ns == nil {
-		ns = map[string]string{}
-		d.data[caller] = ns
-	}
-	old, had := ns[key]
-	ns[key] = val
-	if err := d.save(); err != nil {
-		if had {
-			ns[key] = old
-		} else {
-			delete(ns, key)
-		}
-		return err
-	}
-	return nil
-}
-
-// Delete removes key from caller's namespace.
-func (d *Driver) Delete(caller, key string) (bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.load(); err != nil {
-		return false, err
-	}
-	old, ok := d.data[caller][key]
-	if !ok {
-		return false, nil
-	}
-	delete(d.data[caller], key)
-	if err := d.save(); err != nil {
-		d.data[caller][key] = old
-		return false, err
-	}
-	return true, nil
-}
-
-// load reads the file once (d.mu held).
-func (d *Driver) load() error {
-	if d.loaded {
-		return nil
-	}
-	d.data = map[string]map[string]string{}
-	if d.file != "" {
-		b, err := os.ReadFile(d.file)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-		case err != nil:
+	path, tmp := d.file, ""
+	if path == "" {
+		dir, err := os.MkdirTemp("", "wbox-kv-")
+		if err != nil {
 			return fmt.Errorf("kv %q: %w", d.name, err)
-		default:
-			if err := json.Unmarshal(b, &d.data); err != nil {
-				return fmt.Errorf("kv %q: %s: %w", d.name, d.file, err)
-			}
-			if d.data == nil {
-				d.data = map[string]map[string]string{}
-			}
 		}
+		tmp = dir
+		path = filepath.Join(dir, DefaultFile)
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("kv %q: %w", d.name, err)
 	}
-	d.loaded = true
+	st, err := openStore(ctx, path)
+	if err != nil {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("kv %q: %w", d.name, err)
+	}
+	d.mu.Lock()
+	d.st = st
+	close(d.ready)
+	d.mu.Unlock()
+
+	<-ctx.Done()
+
+	d.mu.Lock()
+	d.st, d.ready = nil, make(chan struct{})
+	d.mu.Unlock()
+	err = st.close()
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
+	if err != nil {
+		return fmt.Errorf("kv %q: closing %s: %w", d.name, path, err)
+	}
 	return nil
 }
 
-// save writes the file atomically (d.mu held).
-func (d *Driver) save() error {
-	if d.file == "" {
-		return nil
+// Get returns the value of key in bucket of caller's namespace: the Go
+// side of the store, for tests and benchmarks.
+func (d *Driver) Get(ctx context.Context, caller, bucket, key string) ([]byte, bool, error) {
+	st, err := d.store(ctx)
+	if err != nil {
+		return nil, false, err
 	}
-	b, err := json.Marshal(d.data)
+	return st.get(d.Namespace(caller), bucket, key)
+}
+
+// Set stores key in bucket of caller's namespace, returning once it is
+// committed to disk.
+func (d *Driver) Set(ctx context.Context, caller, bucket, key string, val []byte) error {
+	st, err := d.store(ctx)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(d.file), 0o755); err != nil {
-		return fmt.Errorf("kv %q: %w", d.name, err)
-	}
-	tmp := d.file + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("kv %q: %w", d.name, err)
-	}
-	if err := os.Rename(tmp, d.file); err != nil {
-		return fmt.Errorf("kv %q: %w", d.name, err)
-	}
-	return nil
+	return st.set(ctx, d.Namespace(caller), bucket, key, val)
 }
+
+// Increment adds delta to the decimal number stored under key.
+func (d *Driver) Increment(ctx context.Context, caller, bucket, key string, delta int64) (int64, error) {
+	st, err := d.store(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.increment(ctx, d.Namespace(caller), bucket, key, delta)
+}
+
+// kvError is wasi:keyvalue's error variant for err.
+func kvError(err error) value.Variant {
+	var nse noSuchStore
+	if errors.As(err, &nse) {
+		return value.Variant{Case: errNoSuchStore}
+	}
+	return value.Variant{Case: errOther, Value: err.Error()}
+}
+
+type noSuchStore struct{ err error }
+
+func (e noSuchStore) Error() string { return e.err.Error() }
+func (e noSuchStore) Unwrap() error { return e.err }

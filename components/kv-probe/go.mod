@@ -1,0 +1,3 @@
+module kv-probe
+
+go 1.26
