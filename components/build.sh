@@ -230,3 +230,16 @@ build_sdk_project() { # dir name
 build_kv_probe() { build_sdk_project "$1" kv-probe; }
 k=$(key kv-probe go jco -- $(cd "$root" && find components/kv-probe -type f ! -name '*.wasm' | sort | sed "s|^|$root/|"))
 expect='wbox:kv-probe/probe@0.1.0;' build kv-probe "wbox build (go), ~20s" "$k"
+
+# The static-site box (components/static-site): a Go box built by wbox's own
+# SDK (`wbox build`), from a copy so the checkout is not written to.
+build_static_site() {
+  (cd "$root" && go build -o "$1/wbox" ./cmd/wbox)
+  cp -r "$root/components/static-site" "$1/src"
+  rm -f "$1/src/static-site.wasm"
+  WBOX_NODE_MODULES=$root/node_modules WBOX_BUILD_CACHE=$1/cache "$1/wbox" build "$1/src"
+  cp "$1/src/static-site.wasm" "$1/static-site.wasm"
+}
+ss=$root/components/static-site
+k=$(key static-site go jco -- "$ss/go.mod" "$ss/box.yaml" "$ss"/*.go "$ss"/wit/*.wit "$ss"/wit/deps/*/*.wit)
+expect='wasi:http/incoming-handler@0.2' build static-site "wbox build (Go), ~40s" "$k"

@@ -134,6 +134,7 @@ func Parse(name, dir string, data []byte) (*Topology, error) {
 	if err := p.errs.err(); err != nil {
 		return nil, err
 	}
+	resolveDriverDirs(t)
 	return t, nil
 }
 

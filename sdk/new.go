@@ -25,12 +25,12 @@ type NewOptions struct {
 // Worlds are the values of --world: plain exports greet(name) -> string
 // and imports nothing; kv exports a visit counter, hit(name) -> u32, kept
 // in the node's key-value store (an import of wbox:kv/store bound to the
-// kv driver by the topology); http exports wasi:http/incoming-handler (Go
-// and JavaScript), served by the HTTP driver.
+// kv driver by the topology); http exports wasi:http/incoming-handler,
+// served by the HTTP driver.
 var Worlds = []string{"plain", "kv", "http"}
 
 // worldLangs limits worlds to the languages that have templates for them.
-var worldLangs = map[string][]string{"http": {"go", "js"}}
+var worldLangs = map[string][]string{}
 
 var langNames = map[string]string{"go": "Go", "c": "C", "js": "JavaScript", "as": "AssemblyScript"}
 
@@ -45,7 +45,7 @@ var templateFiles = map[string][][2]string{
 	"plain/go": {{"go/go.mod.tmpl", "go.mod"}, {"go/main.go.tmpl", "main.go"}, {"go/main_test.go.tmpl", "main_test.go"}},
 	"plain/c":  {{"c/box.c.tmpl", "{{name}}.c"}},
 	"plain/js": {{"js/box.js.tmpl", "{{name}}.js"}, {"js/box.test.mjs.tmpl", "{{name}}.test.mjs"}},
-	"plain/as": {{"as/box.ts.tmpl", "{{name}}.ts"}, {"as/cabi.ts.tmpl", "cabi.ts"}},
+	"plain/as": {{"as/box.ts.tmpl", "{{name}}.ts"}},
 	"kv/common": {
 		{"kv/common/wit.wit.tmpl", "wit/{{name}}.wit"},
 		{"kv/common/wbox-kv.wit.tmpl", "wit/deps/kv/wbox-kv.wit"},
@@ -55,7 +55,7 @@ var templateFiles = map[string][][2]string{
 	"kv/go": {{"go/go.mod.tmpl", "go.mod"}, {"kv/go/main.go.tmpl", "main.go"}, {"kv/go/main_test.go.tmpl", "main_test.go"}},
 	"kv/c":  {{"kv/c/box.c.tmpl", "{{name}}.c"}},
 	"kv/js": {{"kv/js/box.js.tmpl", "{{name}}.js"}},
-	"kv/as": {{"kv/as/box.ts.tmpl", "{{name}}.ts"}, {"as/cabi.ts.tmpl", "cabi.ts"}},
+	"kv/as": {{"kv/as/box.ts.tmpl", "{{name}}.ts"}},
 	"http/common": {
 		{"http/common/wit.wit.tmpl", "wit/{{name}}.wit"},
 		{"http/common/box.yaml.tmpl", ManifestFile},
@@ -63,6 +63,8 @@ var templateFiles = map[string][][2]string{
 	},
 	"http/go": {{"go/go.mod.tmpl", "go.mod"}, {"http/go/main.go.tmpl", "main.go"}, {"http/go/main_test.go.tmpl", "main_test.go"}},
 	"http/js": {{"http/js/box.js.tmpl", "{{name}}.js"}},
+	"http/c":  {{"http/c/box.c.tmpl", "{{name}}.c"}},
+	"http/as": {{"http/as/box.ts.tmpl", "{{name}}.ts"}},
 	"common": {
 		{"common/gitignore.tmpl", ".gitignore"},
 		{"common/README.md.tmpl", "README.md"},
@@ -70,7 +72,7 @@ var templateFiles = map[string][][2]string{
 }
 
 // New writes a new box project into dir (which must not exist or be
-// empty) and returns the files it wrote, relative to dir. Go and C projects
+// empty) and returns the files it wrote, relative to dir. Go, C and AssemblyScript projects
 // get their bindings (gen/) too, so editors and `go test` work at once.
 func New(dir string, opts NewOptions) ([]string, error) {
 	if err := ValidName(opts.Name); err != nil {
@@ -154,15 +156,12 @@ func New(dir string, opts NewOptions) ([]string, error) {
 		}
 		wrote = append(wrote, name)
 	}
-	if opts.Lang == "go" || opts.Lang == "c" {
+	if opts.Lang != "js" {
 		p, err := Load(dir)
 		if err != nil {
 			return nil, err
 		}
-		gen := GenerateGo
-		if opts.Lang == "c" {
-			gen = GenerateC
-		}
+		gen := map[string]func(*Project, bool) error{"go": GenerateGo, "c": GenerateC, "as": GenerateAS}[opts.Lang]
 		if err := gen(p, true); err != nil {
 			return nil, err
 		}

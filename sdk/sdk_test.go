@@ -497,3 +497,37 @@ func testResource(t *testing.T, src string) {
 		t.Errorf("live after drops = %v", got)
 	}
 }
+
+// TestNewWorlds writes every world's project for C and AssemblyScript with
+// New, builds it and runs its box.yaml tests (calls, kv calls on an
+// in-memory store, GET requests through wbox's wasi:http host). Go and
+// JavaScript projects run end to end in cmd/wbox's TestFirstBox.
+func TestNewWorlds(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"c", "as"} {
+		for _, world := range sdk.Worlds {
+			t.Run(lang+"-"+world, func(t *testing.T) {
+				t.Parallel()
+				dir := filepath.Join(t.TempDir(), "box")
+				name := "t-" + lang + "-" + world
+				if _, err := sdk.New(dir, sdk.NewOptions{Name: name, Lang: lang, World: world}); err != nil {
+					need(t, err)
+				}
+				build(t, dir)
+				p, err := sdk.Load(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out strings.Builder
+				err = sdk.RunTests(context.Background(), p, sdk.TestOptions{Out: &out})
+				t.Logf("wbox test:\n%s", out.String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(out.String(), "1 passed, 0 failed") {
+					t.Fatalf("wbox test did not pass its test:\n%s", out.String())
+				}
+			})
+		}
+	}
+}

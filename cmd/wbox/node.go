@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wbox-dev/wbox/drivers/blob"
 	"github.com/wbox-dev/wbox/drivers/kv"
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/linker"
@@ -36,7 +37,7 @@ import (
 
 // drivers are the native driver kinds this binary has.
 func drivers() map[string]kernel.DriverFactory {
-	return map[string]kernel.DriverFactory{kv.Kind: kv.New}
+	return map[string]kernel.DriverFactory{kv.Kind: kv.New, blob.Kind: blob.New}
 }
 
 // defaultDataDir is $WBOX_DATA, else ~/.local/share/wbox.

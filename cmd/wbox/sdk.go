@@ -102,8 +102,9 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func runBindgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bindgen", "bindgen --lang go|c [--world W] [--module M] [--out DIR] WIT\n\nWrites bindings of a WIT world (WIT: a directory, a .wit file or a component) into DIR/gen:\nfor Go one package per interface and the runtime gen/cabi, for C gen/bindings.h and .c and the runtime gen/wbox.h and .c.", stderr)
-	lang := fs.String("lang", "go", "the bindings' language: go or c")
+	fs := newFlags("bindgen", "bindgen --lang go|c|as [--world W] [--module M] [--impl MOD] [--out DIR] WIT\n\nWrites bindings of a WIT world (WIT: a directory, a .wit file or a component) into DIR/gen:\nfor Go one package per interface and the runtime gen/cabi, for C gen/bindings.h and .c and the runtime gen/wbox.h and .c,\nfor AssemblyScript gen/bindings.ts (types, imports), gen/world.ts (exports' glue) and the runtime gen/cabi.ts.", stderr)
+	lang := fs.String("lang", "go", "the bindings' language: go, c or as")
+	impl := fs.String("impl", "../box", "AssemblyScript: the module, relative to gen/, that implements the exports")
 	world := fs.String("world", "", "the world (default: the only one)")
 	module := fs.String("module", "", "the Go module path of DIR (default: read from DIR/go.mod)")
 	out := fs.String("out", ".", "the Go module's root directory")
@@ -122,9 +123,15 @@ func runBindgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "gen"))
 		return nil
+	case "as":
+		if err := sdk.BindgenAS(witPath, *world, *impl, *out, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "gen"))
+		return nil
 	case "go":
 	default:
-		return fmt.Errorf("--lang %s: bindings are generated for go and c (JS boxes need none; AssemblyScript boxes use the template of `wbox new`)", *lang)
+		return fmt.Errorf("--lang %s: bindings are generated for go, c and as (JS boxes need none)", *lang)
 	}
 	if *module == "" {
 		data, err := os.ReadFile(filepath.Join(*out, "go.mod"))

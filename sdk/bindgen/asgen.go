@@ -20,8 +20,8 @@ import (
 // option<T> is Option<T> {isSome, val}, result<T, E> is Result<T, E>
 // {isErr, ok, err} (u8 stands for a missing payload), tuples are TupleN
 // classes {f0, f1, ...}, records are classes with a constructor taking every
-// field, variants are classes with a tag, one field per case payload and a
-// static constructor per case, enums and flags are enums (flags as bit
+// field, variants are classes with a tag (constants TAG_CASE), one field per case
+// payload and a static constructor per case, enums and flags are enums (flags as bit
 // values, combined with |), char is u32, imported resources are classes
 // holding a handle (static create for the constructor, drop()).
 //
@@ -288,7 +288,7 @@ func (g *asgen) named(td *wit.TypeDef) string {
 	case *wit.Variant:
 		fmt.Fprintf(&b, "  export class %s {\n", name)
 		for i, c := range k.Cases {
-			fmt.Fprintf(&b, "    static readonly %s: u32 = %d;\n", strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(c.Name, "%"), "-", "_")), i)
+			fmt.Fprintf(&b, "    static readonly TAG_%s: u32 = %d;\n", strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(c.Name, "%"), "-", "_")), i)
 		}
 		b.WriteString("    tag: u32 = 0;\n")
 		for _, c := range k.Cases {
