@@ -230,6 +230,11 @@ build_sdk_project() { # dir name
 build_kv_probe() { build_sdk_project "$1" kv-probe; }
 k=$(key kv-probe go jco -- $(cd "$root" && find components/kv-probe -type f ! -name '*.wasm' | sort | sed "s|^|$root/|"))
 expect='wbox:kv-probe/probe@0.1.0;' build kv-probe "wbox build (go), ~20s" "$k"
+build_redis_kv() { "$root/components/redis-kv/build.sh" "$1"; }
+k=$(key redis-kv clang jco -- "$root/components/redis-kv/redis.c" "$root/components/redis-kv/build.sh" \
+  "$root/components/redis-kv/wit/world.wit" "$root/components/redis-kv/wit/wall-clock.wit" \
+  "$root/wit/wbox-tcp.wit" "$root"/wit/deps/wasi-keyvalue/*.wit)
+expect='wbox:tcp/handler@0.1.0;' build redis-kv "clang, ~5s" "$k"
 
 # The static-site box (components/static-site): a Go box built by wbox's own
 # SDK (`wbox build`), from a copy so the checkout is not written to.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wbox-dev/wbox/drivers/blob"
 	"github.com/wbox-dev/wbox/drivers/kv"
+	tcpdriver "github.com/wbox-dev/wbox/drivers/tcp"
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/linker"
 	"github.com/wbox-dev/wbox/wasmhost"
@@ -37,7 +38,7 @@ import (
 
 // drivers are the native driver kinds this binary has.
 func drivers() map[string]kernel.DriverFactory {
-	return map[string]kernel.DriverFactory{kv.Kind: kv.New, blob.Kind: blob.New}
+	return map[string]kernel.DriverFactory{kv.Kind: kv.New, blob.Kind: blob.New, tcpdriver.Kind: tcpdriver.New}
 }
 
 // defaultDataDir is $WBOX_DATA, else ~/.local/share/wbox.

@@ -87,14 +87,11 @@ type Driver struct {
 var _ kernel.Native = (*Driver)(nil)
 
 // New is the kernel.DriverFactory for kind "tcp". It opens nothing: Run
-// listens.
+// listens (the linker makes drivers only to check their settings).
 func New(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
 	set, err := ParseSettings(spec.Settings)
 	if err != nil {
 		return nil, err
-	}
-	if env.Call == nil {
-		return nil, errors.New("tcp driver: the kernel lends no Call to reach its box")
 	}
 	log := env.Logger
 	if log == nil {
@@ -247,6 +244,9 @@ func (d *Driver) Stats() Stats {
 // Run implements kernel.Native: it accepts connections until ctx is done,
 // then stops them (see the package doc) and returns once all are closed.
 func (d *Driver) Run(ctx context.Context) error {
+	if d.call == nil {
+		return fmt.Errorf("tcp driver %q: the kernel lent no DriverEnv.Call to reach box %q", d.name, d.set.Box)
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", d.set.Listen)
 	if err != nil {
