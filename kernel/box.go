@@ -24,6 +24,11 @@ type boxTask struct {
 	comp   *wasmhost.Component
 	limits Limits // effective (defaults applied)
 	policy RestartPolicy
+	// httpFn is the component's wasi:http/incoming-handler handle
+	// ("iface#handle"), or "" if it serves no HTTP.
+	httpFn string
+	// fresh: every call runs on a new instance (BoxSpec.Fresh).
+	fresh bool
 
 	mu          sync.Mutex
 	spec        BoxSpec // as given; a rewire replaces its Arrows
@@ -79,6 +84,12 @@ func (k *Kernel) newBox(ctx context.Context, spec BoxSpec) (*boxTask, error) {
 		k: k, name: spec.Name, comp: c, limits: k.limits(spec.Limits), policy: pol,
 		spec: spec, fp: Fingerprint(spec), afp: ArrowsFingerprint(spec),
 		stopCh: make(chan struct{}), swapCh: make(chan struct{}, 1), supDone: make(chan struct{}),
+	}
+	b.httpFn = httpHandlerFunc(c.World())
+	if spec.Fresh != nil {
+		b.fresh = *spec.Fresh
+	} else {
+		b.fresh = StarlingMonkeyHTTP(c)
 	}
 	b.stdout = &lineWriter{events: k.events, kind: EvStdout, task: spec.Name}
 	b.stderr = &lineWriter{events: k.events, kind: EvStderr, task: spec.Name}
@@ -150,6 +161,10 @@ type request struct {
 	fn   string
 	args []any
 	done chan reply
+	// hc, for an HTTP request (Kernel.ServeHTTP), replaces args; state
+	// says who may touch its ResponseWriter (reqQueued...).
+	hc    *httpCall
+	state atomic.Int32
 }
 
 type reply struct {
@@ -171,7 +186,8 @@ func (r *request) reply(res []any, err error) { r.done <- reply{res, err} }
 var reqPool = sync.Pool{New: func() any { return &request{done: make(chan reply, 1)} }}
 
 func (r *request) recycle() {
-	r.ctx, r.args, r.fn = nil, nil, ""
+	r.ctx, r.args, r.fn, r.hc = nil, nil, "", nil
+	r.state.Store(reqQueued)
 	reqPool.Put(r)
 }
 
@@ -183,7 +199,7 @@ type worker struct {
 	inst  *wasmhost.Instance
 	funcs map[string]*wasmhost.Func
 	mem   *memQuota
-	wasi  func()
+	hosts *instHosts
 	info  atomic.Pointer[instInfo]
 
 	mu       sync.Mutex
@@ -241,13 +257,13 @@ func (b *boxTask) startGen(ctx context.Context, routes *routing) (*generation, e
 func (w *worker) instantiate(ctx context.Context, routes *routing) error {
 	b := w.g.b
 	q := newMemQuota(b.limits.MemoryBytes)
-	im, closeWASI, err := b.imports(routes)
+	im, hosts, err := b.imports(routes)
 	if err != nil {
 		return err
 	}
 	inst, err := b.comp.Instantiate(experimental.WithMemoryAllocator(ctx, q), im)
 	if err != nil {
-		closeWASI()
+		hosts.close()
 		if q.overInit.Load() || q.refused.Load() {
 			return fmt.Errorf("%w: the component's memory does not fit in the quota of %d pages: %v", ErrMemoryQuota, q.limit/pageSize, err)
 		}
@@ -255,10 +271,10 @@ func (w *worker) instantiate(ctx context.Context, routes *routing) error {
 	}
 	if q.overInit.Load() {
 		inst.Close(context.Background())
-		closeWASI()
+		hosts.close()
 		return fmt.Errorf("%w: the component starts with %d pages of memory, more than its quota of %d pages", ErrMemoryQuota, q.pages(), q.limit/pageSize)
 	}
-	w.inst, w.mem, w.wasi = inst, q, closeWASI
+	w.inst, w.mem, w.hosts = inst, q, hosts
 	w.funcs = map[string]*wasmhost.Func{}
 	w.info.Store(&instInfo{id: fmt.Sprintf("%s.%d", b.name, b.k.instSeq.Add(1)), started: time.Now(), mem: q})
 	return nil
@@ -269,8 +285,8 @@ func (w *worker) closeInstance() {
 		return
 	}
 	w.inst.Close(context.Background())
-	w.wasi()
-	w.inst, w.funcs, w.wasi = nil, nil, nil
+	w.hosts.close()
+	w.inst, w.funcs, w.hosts = nil, nil, nil
 	w.info.Store(nil)
 }
 
@@ -382,18 +398,34 @@ func (w *worker) serve(req *request) {
 		}
 		w.funcs[req.fn] = f
 	}
+	if req.hc != nil && !req.state.CompareAndSwap(reqQueued, reqRunning) {
+		req.reply(nil, &TaskError{Task: b.name, Func: req.fn, Kind: ErrCancelled, detail: "the caller gave up before the call ran"})
+		return
+	}
 	ctx, cancel := context.WithCancelCause(withCaller(req.ctx, b.name))
 	start := w.arm(cancel, g.timeout)
 	if g.killed.Load() {
 		cancel(ErrStopped) // end raced with arm
 	}
 	w.mem.refused.Store(false)
-	res, err, panicked := callGuest(ctx, f, req.args)
+	var (
+		res      []any
+		err      error
+		panicked bool
+	)
+	if req.hc != nil {
+		err, panicked = w.serveHTTP(ctx, f, req.hc)
+	} else {
+		res, err, panicked = callGuest(ctx, f, req.args)
+	}
 	b.busy.Add(int64(time.Since(start)))
 	timedOut := w.disarm()
 	cancel(nil)
 	if err == nil {
 		req.reply(res, nil)
+		if b.fresh {
+			w.replace(nil)
+		}
 		return
 	}
 	te, fail, replace := w.classify(req, err, timedOut, panicked)
@@ -402,8 +434,11 @@ func (w *worker) serve(req *request) {
 		return
 	}
 	req.reply(nil, te)
-	if replace {
+	switch {
+	case replace:
 		w.replace(te)
+	case b.fresh:
+		w.replace(nil)
 	}
 }
 
@@ -481,6 +516,12 @@ func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te 
 		b.callFailed(te)
 		return te, true, false
 	}
+	if req.hc != nil {
+		// The handler returned without a response (wasihttp answered 500).
+		te.Kind = ErrHandler
+		te.detail = err.Error()
+		return te, false, false
+	}
 	// The call was refused before it ran (bad arguments): nothing broke.
 	te.Kind = ErrInvalidCall
 	te.detail = err.Error()
@@ -520,20 +561,37 @@ func (b *boxTask) callFailed(te *TaskError) {
 }
 
 // replace rebuilds the worker's instance after a call left it unusable
-// through no fault of its own. If that fails, the box fails.
+// through no fault of its own, or (why nil) after any call of a fresh box,
+// silently. If that fails, the box fails.
 func (w *worker) replace(why *TaskError) {
 	b := w.g.b
+	if w.g.killed.Load() {
+		w.closeInstance() // the generation ended: no successor needed
+		return
+	}
 	old := "?"
 	if info := w.info.Load(); info != nil {
 		old = info.id
 	}
-	w.closeInstance()
+	// The successor is made before the old instance is closed, so the
+	// worker always shows an instance.
+	oldInst, oldHosts := w.inst, w.hosts
+	w.inst, w.funcs, w.hosts = nil, nil, nil
 	routes := w.g.routes
 	if cur := b.k.routes.Load(); cur.tasks[b.name] == task(b) {
 		routes = cur
 	}
-	if err := w.instantiate(context.Background(), routes); err != nil {
+	err := w.instantiate(context.Background(), routes)
+	if oldInst != nil {
+		oldInst.Close(context.Background())
+		oldHosts.close()
+	}
+	if err != nil {
+		w.info.Store(nil)
 		w.g.fail(&TaskError{Task: b.name, Kind: ErrTaskFailed, Err: err, detail: "replacing instance " + old + ": " + err.Error()}, nil)
+		return
+	}
+	if why == nil {
 		return
 	}
 	b.k.events.emit(slog.LevelInfo, EvInstance, b.name, "instance "+old+" replaced by "+w.info.Load().id,
@@ -625,7 +683,7 @@ func (g *generation) deadErr(fn string) *TaskError {
 // restart).
 func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error) {
 	b.callsIn.Add(1)
-	res, err := b.call1(ctx, fn, args)
+	res, err := b.call1(ctx, fn, args, nil)
 	for range 3 {
 		if err != errRetired {
 			break
@@ -633,7 +691,7 @@ func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error
 		if nb, ok := b.k.routes.Load().tasks[b.name].(*boxTask); ok && nb != b {
 			return nb.call(ctx, fn, args)
 		}
-		res, err = b.call1(ctx, fn, args)
+		res, err = b.call1(ctx, fn, args, nil)
 	}
 	if err == errRetired {
 		err = &TaskError{Task: b.name, Func: fn, Kind: ErrStopped, detail: "stopped by a deploy"}
@@ -647,7 +705,8 @@ func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error
 // errRetired: the call was never served by instances a deploy retired.
 var errRetired = errors.New("retired")
 
-func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, error) {
+// call1 queues one call (an HTTP request when hc is set) and waits for it.
+func (b *boxTask) call1(ctx context.Context, fn string, args []any, hc *httpCall) ([]any, error) {
 	if err := reentrant(ctx, b.name, fn); err != nil {
 		return nil, err
 	}
@@ -674,8 +733,12 @@ func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, erro
 			detail: fmt.Sprintf("%d calls queued or running, the limit is %d", n-1, g.max)}
 	}
 	req := reqPool.Get().(*request)
-	req.ctx, req.fn, req.args = ctx, fn, args
+	req.ctx, req.fn, req.args, req.hc = ctx, fn, args, hc
 	g.queue <- req // never blocks: inflight <= max = cap(queue)
+	// An HTTP request a worker runs holds the caller's ResponseWriter: wait
+	// for its reply (the guest is interrupted when the generation ends or
+	// ctx does, so it comes).
+	running := func() bool { return hc != nil && !req.state.CompareAndSwap(reqQueued, reqAbandoned) }
 	select {
 	case r := <-req.done:
 		req.recycle()
@@ -687,6 +750,11 @@ func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, erro
 			return r.res, r.err
 		default:
 		}
+		if running() {
+			r := <-req.done
+			req.recycle()
+			return r.res, r.err
+		}
 		g.mu.Lock()
 		retired := g.retired
 		g.mu.Unlock()
@@ -695,6 +763,11 @@ func (b *boxTask) call1(ctx context.Context, fn string, args []any) ([]any, erro
 		}
 		return nil, g.deadErr(fn)
 	case <-ctx.Done():
+		if running() {
+			r := <-req.done
+			req.recycle()
+			return r.res, r.err
+		}
 		return nil, &TaskError{Task: b.name, Func: fn, Kind: ErrCancelled, Err: context.Cause(ctx), detail: context.Cause(ctx).Error()}
 	}
 }
@@ -862,7 +935,7 @@ func (b *boxTask) status() BoxStatus {
 	b.mu.Lock()
 	s := BoxStatus{
 		Spec: b.spec, Fingerprint: b.fp, ArrowsFingerprint: b.afp,
-		Restarts: b.restarts, NextRestart: b.nextRestart,
+		Restarts: b.restarts, NextRestart: b.nextRestart, Fresh: b.fresh, HTTP: b.httpFn != "",
 	}
 	if b.lastErr != nil {
 		s.LastError = b.lastErr.Error()

@@ -85,8 +85,31 @@
 // it. The exceptions are the WASI 0.2 interfaces (cli, io, clocks, random,
 // filesystem; package wasmhost/wasi) with exactly the grants of the box's
 // WASIGrants — its stdout and stderr, when granted, become box.stdout and
-// box.stderr events, one per line — and wasi:config/store, served from
-// BoxSpec.Config.
+// box.stderr events, one per line — wasi:config/store, served from
+// BoxSpec.Config, and wasi:http 0.2 types and outgoing-handler (package
+// wasmhost/wasihttp, a host per instance over its WASI host, closed with
+// it), whose outgoing requests reach only the hosts of BoxSpec.HTTP.Allow
+// (none by default: every request fails with HTTP-request-denied, but the
+// import resolves, as StarlingMonkey components always import it).
+//
+// # HTTP
+//
+// Kernel.ServeHTTP (DriverEnv.ServeHTTP for drivers: the http ingress)
+// serves an HTTP request with a box's wasi:http/incoming-handler export.
+// It is a call like any other — FIFO queue, MaxInFlight (503), CallTimeout,
+// supervision (a trap answers 500 and restarts the box), call chain,
+// counters — except that it carries the ResponseWriter instead of Go
+// values: the worker that dequeues it creates the incoming-request and
+// response-outparam in its own instance's wasi:http host and streams the
+// guest's response. A caller whose request is running waits for it even
+// when its context ends (the guest is interrupted), since the
+// ResponseWriter must not outlive ServeHTTP.
+//
+// A box with BoxSpec.Fresh runs every call on a new instance: after
+// answering, the worker instantiates the next instance and closes the used
+// one, so the next call finds it ready. Unset, Fresh is detected:
+// StarlingMonkey fetch handlers (componentize-js) serve one request per
+// instance (StarlingMonkey #247), recognized by StarlingMonkeyHTTP.
 //
 // Each call carries its chain of boxes in its context. A call into a box
 // already in the chain (A → B → A) fails at once with ErrReentrant instead

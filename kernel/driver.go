@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -52,7 +53,7 @@ func (k *Kernel) newDriver(spec DriverSpec) (d *driverTask, err error) {
 		done: make(chan struct{}), kick: make(chan struct{}, 1), state: StateStarting,
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	env := DriverEnv{Logger: k.log.With("task", spec.Name), Call: d.callBox}
+	env := DriverEnv{Logger: k.log.With("task", spec.Name), Call: d.callBox, ServeHTTP: d.serveHTTP}
 	if k.cfg.DataDir != "" {
 		env.DataDir = filepath.Join(k.cfg.DataDir, "drivers", spec.Name)
 		if err := os.MkdirAll(env.DataDir, 0o755); err != nil {
@@ -85,6 +86,12 @@ func (d *driverTask) taskName() string { return d.name }
 func (d *driverTask) callBox(ctx context.Context, box, fn string, args ...any) ([]any, error) {
 	d.callsOut.Add(1)
 	return d.k.Call(withCaller(ctx, d.name), box, fn, args...)
+}
+
+// serveHTTP is the driver's DriverEnv.ServeHTTP.
+func (d *driverTask) serveHTTP(ctx context.Context, box string, w http.ResponseWriter, r *http.Request) error {
+	d.callsOut.Add(1)
+	return d.k.ServeHTTP(withCaller(ctx, d.name), box, w, r)
 }
 
 // start runs the supervisor: Run, again after failures, until stop.

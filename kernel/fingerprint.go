@@ -11,11 +11,11 @@ import (
 )
 
 // Fingerprint identifies what a running box is made of: its component
-// digest, config, limits, instances, restart policy and WASI grants, but
-// not its arrows (see ArrowsFingerprint). Two specs with the same
-// fingerprint run the same instances; a changed fingerprint means the box
-// must be restarted, a changed ArrowsFingerprint alone that it can be
-// rewired in place. Limits and Instances are hashed as given, so a changed
+// digest, config, limits, instances, restart policy, WASI and HTTP grants
+// and instancing (Fresh), but not its arrows (see ArrowsFingerprint). Two
+// specs with the same fingerprint run the same instances; a changed
+// fingerprint means the box must be restarted, a changed ArrowsFingerprint
+// alone that it can be rewired in place. Limits and Instances are hashed as given, so a changed
 // kernel default does not restart anything.
 func Fingerprint(b BoxSpec) string {
 	h := sha256.New()
@@ -44,6 +44,15 @@ func Fingerprint(b BoxSpec) string {
 	field(h, "args", w.Args...)
 	for _, d := range w.Dirs {
 		field(h, "dir", d.HostDir, d.GuestPath, fmt.Sprint(d.ReadOnly))
+	}
+	// Hashed only when set, so boxes without them keep their fingerprint.
+	if len(b.HTTP.Allow) > 0 {
+		allow := append([]string(nil), b.HTTP.Allow...)
+		sort.Strings(allow)
+		field(h, "http-allow", allow...)
+	}
+	if b.Fresh != nil {
+		field(h, "fresh", fmt.Sprint(*b.Fresh))
 	}
 	return sum(h)
 }

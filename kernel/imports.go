@@ -15,15 +15,17 @@ import (
 // imports builds what one instance of the box may import: each arrow bound
 // to its target (a native target's Bind, or forwarders into a box's
 // queue), wasi:config from the box's Config, and the WASI interfaces with
-// the box's grants. Any other import does not exist, and instantiation
-// fails naming it. The returned func frees the WASI state.
-func (b *boxTask) imports(routes *routing) (*wasmhost.Imports, func(), error) {
-	im, closeWASI, err := b.wasiImports()
+// the box's grants, and wasi:http (types, outgoing-handler) with its HTTP
+// grants. Any other import does not exist, and instantiation fails naming
+// it. The returned hosts hold the instance's WASI and wasi:http state
+// (close them with the instance).
+func (b *boxTask) imports(routes *routing) (*wasmhost.Imports, *instHosts, error) {
+	im, hosts, err := b.wasiImports()
 	if err != nil {
 		return nil, nil, fmt.Errorf("wasi: %w", err)
 	}
-	fail := func(err error) (*wasmhost.Imports, func(), error) {
-		closeWASI()
+	fail := func(err error) (*wasmhost.Imports, *instHosts, error) {
+		hosts.close()
 		return nil, nil, err
 	}
 	arrows := routes.arrows[b.name]
@@ -56,11 +58,15 @@ func (b *boxTask) imports(routes *routing) (*wasmhost.Imports, func(), error) {
 			// served by the WASI host above
 		case isLogging(e.Name): // kernel/logging.go
 			b.serveLogging(im.Instance(e.Name))
+		case isHTTP(e.Name):
+			if hosts.http == nil {
+				b.serveHTTPImports(im, hosts)
+			}
 		default:
 			return fail(fmt.Errorf("import %s has no arrow: without an arrow an import does not exist (bound: %s)", e.Name, boundList(arrows)))
 		}
 	}
-	return im, closeWASI, nil
+	return im, hosts, nil
 }
 
 func boundList(arrows map[string]*route) string {
@@ -110,8 +116,8 @@ func bindNative(d *driverTask, caller, imp, export string, hi *wasmhost.HostInst
 }
 
 // isWASI reports whether iface is one of the WASI 0.2 interfaces the node
-// serves itself, with the box's explicit grants (the same set as
-// linker.HostProvided). Everything else, wasi:keyvalue included, needs an
+// serves itself, with the box's explicit grants (linker.HostProvided is
+// this, isHTTP and isConfig). Everything else, wasi:keyvalue included, needs an
 // arrow.
 func isWASI(iface string) bool {
 	base, v, ok := semver.Split(iface)
@@ -124,6 +130,17 @@ func isWASI(iface string) bool {
 		}
 	}
 	return false
+}
+
+// isHTTP reports whether iface is one of the wasi:http 0.2 interfaces the
+// kernel serves itself (package wasmhost/wasihttp): types and
+// outgoing-handler, the latter limited by the box's HTTPGrants.
+func isHTTP(iface string) bool {
+	base, v, ok := semver.Split(iface)
+	if !ok || v.Major != 0 || v.Minor != 2 || v.Pre != "" {
+		return false
+	}
+	return base == "wasi:http/types" || base == "wasi:http/outgoing-handler"
 }
 
 // isConfig reports whether iface is wasi:config's store (or its older name,

@@ -257,7 +257,12 @@ type BoxStatus struct {
 	LastError string
 	// NextRestart is when a failed box will be restarted (zero if not).
 	NextRestart time.Time
-	Counters    Counters
+	// Fresh: every call runs on a new instance (BoxSpec.Fresh, or
+	// detected: StarlingMonkeyHTTP).
+	Fresh bool
+	// HTTP: the box exports wasi:http/incoming-handler (ServeHTTP).
+	HTTP     bool
+	Counters Counters
 }
 
 // Counters are a task's call statistics since it was started by a deploy.

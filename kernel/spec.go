@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/wbox-dev/wbox/wasmhost"
@@ -41,6 +42,26 @@ type BoxSpec struct {
 	Arrows []Arrow
 	// WASI lists the WASI capabilities granted explicitly.
 	WASI WASIGrants
+	// HTTP are the box's wasi:http grants (served when its component
+	// imports wasi:http/types or wasi:http/outgoing-handler 0.2.x).
+	HTTP HTTPGrants
+	// Fresh, when true, runs every call on a new instance: the worker
+	// closes the instance a call used and instantiates the next one right
+	// after answering, so it is ready before the next call. Nil means the
+	// kernel decides: true for a component built by componentize-js
+	// (StarlingMonkey, which serves one request per instance), false
+	// otherwise (see StarlingMonkeyHTTP).
+	Fresh *bool
+}
+
+// HTTPGrants are what a box may do with wasi:http.
+type HTTPGrants struct {
+	// Allow lists the hosts outgoing-handler may send requests to:
+	// "api.example.com" (any port), "localhost:8080" (that port only),
+	// "*.example.org" (its subdomains) or "*" (anywhere). Any other
+	// request fails with error-code HTTP-request-denied; an empty list
+	// denies every request (the import still resolves).
+	Allow []string
 }
 
 // Limits are a box's quotas. Zero values mean the kernel defaults
@@ -141,4 +162,8 @@ type DriverEnv struct {
 	// Call calls an export of a box ("iface#func") with the driver as the
 	// caller (counted as its calls out, and part of the re-entrancy chain).
 	Call func(ctx context.Context, box, fn string, args ...any) ([]any, error)
+	// ServeHTTP serves an HTTP request with a box's
+	// wasi:http/incoming-handler export (Kernel.ServeHTTP), with the driver
+	// as the caller. It is nil in the zero DriverEnv the linker makes.
+	ServeHTTP func(ctx context.Context, box string, w http.ResponseWriter, r *http.Request) error
 }

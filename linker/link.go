@@ -37,8 +37,9 @@ type Options struct {
 
 // HostProvided reports whether the kernel serves iface to every box without
 // an arrow: the WASI 0.2 interfaces a box gets as explicit grants (cli, io,
-// clocks, random, filesystem), wasi:config (its config values) and
-// wasi:logging 0.1 (into the node's log).
+// clocks, random, filesystem), wasi:http 0.2 types and outgoing-handler
+// (outgoing requests limited to the box's http allow-list), wasi:config
+// (its config values) and wasi:logging 0.1 (into the node's log).
 // Everything else, wasi:keyvalue included, needs an arrow. It must agree
 // with what the kernel's instantiation serves (kernel/imports.go).
 func HostProvided(iface string) bool {
@@ -51,6 +52,9 @@ func HostProvided(iface string) bool {
 	}
 	if !ok || v.Major != 0 || v.Minor != 2 || v.Pre != "" {
 		return false
+	}
+	if base == "wasi:http/types" || base == "wasi:http/outgoing-handler" {
+		return true
 	}
 	for _, p := range []string{"wasi:cli/", "wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:filesystem/"} {
 		if strings.HasPrefix(base, p) {

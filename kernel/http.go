@@ -1,0 +1,194 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/wbox-dev/wbox/internal/semver"
+	"github.com/wbox-dev/wbox/wasmhost"
+	"github.com/wbox-dev/wbox/wasmhost/value"
+	"github.com/wbox-dev/wbox/wasmhost/wasihttp"
+)
+
+// ErrHandler: the box's HTTP handler returned without a usable response
+// (it set none, or the host could not serve it); the client got 500.
+var ErrHandler = errors.New("the HTTP handler failed")
+
+// handlerBase is the interface a box exports to serve HTTP.
+const handlerBase = "wasi:http/incoming-handler"
+
+// httpHandlerFunc returns the "iface#handle" name of the component's
+// wasi:http/incoming-handler 0.2.x export, or "".
+func httpHandlerFunc(w *wasmhost.World) string {
+	for _, e := range w.Exports {
+		if e.Kind != wasmhost.ExternInstance {
+			continue
+		}
+		base, v, ok := semver.Split(e.Name)
+		if ok && base == handlerBase && v.Major == 0 && v.Minor == 2 && v.Pre == "" {
+			return e.Name + "#handle"
+		}
+	}
+	return ""
+}
+
+// httpCall is an HTTP request a worker serves with the instance's
+// wasi:http host: the request's resources are created in the instance that
+// runs the handler, which is why it is not a call with Go values.
+type httpCall struct {
+	w http.ResponseWriter
+	r *http.Request
+	// ran: a worker took the request and wrote the response (the guest's,
+	// or the error status wasihttp writes for a guest that failed).
+	ran atomic.Bool
+	// incomplete: the response was cut short (wasihttp.ErrIncomplete).
+	incomplete atomic.Bool
+}
+
+// States of a request carrying an httpCall: a worker may touch the
+// ResponseWriter only after moving it from queued to running, and a caller
+// that gives up moves it from queued to abandoned; a caller whose request
+// is running waits for its reply, because the ResponseWriter must not be
+// used after ServeHTTP returns.
+const (
+	reqQueued int32 = iota
+	reqRunning
+	reqAbandoned
+)
+
+// ServeHTTP serves an HTTP request with the box's
+// wasi:http/incoming-handler 0.2.x export. It is a call into the box like
+// any other: it waits in the box's FIFO queue, counts against its
+// MaxInFlight, runs under its CallTimeout and supervision, is part of the
+// call chain in ctx and is counted in its Counters; the request's
+// resources are created in the instance that runs it (a worker's), with
+// its wasi:http host.
+//
+// ServeHTTP always answers w: with the guest's response, or with an error
+// status when the call failed (503 when the box is overloaded,
+// unavailable, stopping or missing; 500 when its handler trapped, ran out
+// of time or set no response; a trap or timeout also fails the box, which
+// the supervisor restarts). It returns the call's error (a *TaskError),
+// joined with wasihttp.ErrIncomplete when the response was cut short
+// after it was committed (the caller should abort the connection). The
+// caller limits the request: the kernel adds no header or body limits of
+// its own. w is not used after ServeHTTP returns.
+func (k *Kernel) ServeHTTP(ctx context.Context, box string, w http.ResponseWriter, r *http.Request) error {
+	var err error
+	switch t := k.routes.Load().tasks[box].(type) {
+	case *boxTask:
+		hc := &httpCall{w: w, r: r}
+		err = t.serveHTTP(ctx, hc)
+		if hc.ran.Load() {
+			if hc.incomplete.Load() {
+				err = errors.Join(wasihttp.ErrIncomplete, err)
+			}
+			return err
+		}
+	case nil:
+		kind := ErrNoTask
+		if k.closed.Load() {
+			kind = ErrClosed
+		}
+		err = &TaskError{Task: box, Func: handlerBase + "#handle", Kind: kind}
+	default:
+		err = &TaskError{Task: box, Func: handlerBase + "#handle", Kind: ErrNoFunc, detail: "it is a driver; only boxes serve HTTP"}
+	}
+	writeCallError(w, err)
+	return err
+}
+
+// writeCallError answers a request whose call never reached the guest.
+func writeCallError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrOverloaded):
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrStopped), errors.Is(err, ErrTaskFailed),
+		errors.Is(err, ErrClosed), errors.Is(err, ErrNoTask), errors.Is(err, ErrCancelled):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, ErrReentrant):
+		code = http.StatusLoopDetected
+	}
+	http.Error(w, http.StatusText(code), code)
+}
+
+// serveHTTP queues the request into the box, passing it on to the box's
+// successor if a deploy retired these instances before they ran it.
+func (b *boxTask) serveHTTP(ctx context.Context, hc *httpCall) error {
+	b.callsIn.Add(1)
+	fn := b.httpFn
+	if fn == "" {
+		b.errors.Add(1)
+		return &TaskError{Task: b.name, Func: handlerBase + "#handle", Kind: ErrNoFunc, detail: "the box exports no wasi:http/incoming-handler@0.2.x"}
+	}
+	_, err := b.call1(ctx, fn, nil, hc)
+	for range 3 {
+		if err != errRetired {
+			break
+		}
+		if nb, ok := b.k.routes.Load().tasks[b.name].(*boxTask); ok && nb != b {
+			return nb.serveHTTP(ctx, hc)
+		}
+		_, err = b.call1(ctx, fn, nil, hc)
+	}
+	if err == errRetired {
+		err = &TaskError{Task: b.name, Func: fn, Kind: ErrStopped, detail: "stopped by a deploy"}
+	}
+	if err != nil {
+		b.errors.Add(1)
+	}
+	return err
+}
+
+// serveHTTP runs the request on the worker's instance through its
+// wasi:http host, which writes the response (the guest's, or an error
+// status for a guest that set none). It returns the guest's error, without
+// wasihttp.ErrIncomplete (recorded in hc instead).
+func (w *worker) serveHTTP(ctx context.Context, f *wasmhost.Func, hc *httpCall) (err error, panicked bool) {
+	hc.ran.Store(true)
+	h := w.hosts.http
+	if h == nil {
+		// A handler's parameters are wasi:http/types resources, so its
+		// component imports wasi:http/types and has a host; never here.
+		http.Error(hc.w, "the box has no wasi:http host", http.StatusInternalServerError)
+		return errors.New("the instance has no wasi:http host"), false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err, panicked = fmt.Errorf("wasmhost panicked: %v", r), true
+		}
+	}()
+	err = h.ServeWith(ctx, hc.w, hc.r, func(ctx context.Context, req, out value.Handle) error {
+		_, err := f.Call(ctx, req, out)
+		return err
+	})
+	if errors.Is(err, wasihttp.ErrIncomplete) {
+		hc.incomplete.Store(true)
+		err = withoutIncomplete(err)
+	}
+	return err, false
+}
+
+// withoutIncomplete removes wasihttp.ErrIncomplete from err (it is alone,
+// or joined with the guest's error).
+func withoutIncomplete(err error) error {
+	if err == wasihttp.ErrIncomplete {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err
+	}
+	var rest []error
+	for _, e := range j.Unwrap() {
+		if e != wasihttp.ErrIncomplete {
+			rest = append(rest, e)
+		}
+	}
+	return errors.Join(rest...)
+}
