@@ -37,7 +37,7 @@ func serveKernel(t *testing.T, k *kernel.Kernel, box string) (*httptest.Server, 
 
 type echoReply struct {
 	Method, Path, Query, Host, Header, Body string
-	Length                                 int
+	Length                                  int
 }
 
 func getJSON(t *testing.T, c *http.Client, method, u, body string) (int, echoReply, http.Header) {
