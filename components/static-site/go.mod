@@ -1,0 +1,3 @@
+module static-site
+
+go 1.26
