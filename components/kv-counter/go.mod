@@ -1,0 +1,3 @@
+module kv-counter
+
+go 1.26
