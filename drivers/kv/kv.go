@@ -207,6 +207,10 @@ func (d *Driver) Run(ctx context.Context) error {
 	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("kv %q: %w", d.name, err)
 	}
+	legacy, err := importLegacy(path)
+	if err != nil {
+		return fmt.Errorf("kv %q: importing the old JSON data: %w", d.name, err)
+	}
 	st, err := openStore(ctx, path)
 	if err != nil {
 		if tmp != "" {
@@ -216,6 +220,12 @@ func (d *Driver) Run(ctx context.Context) error {
 			return nil
 		}
 		return fmt.Errorf("kv %q: %w", d.name, err)
+	}
+	if legacy != nil {
+		if err := d.writeLegacy(ctx, st, legacy); err != nil {
+			st.close()
+			return fmt.Errorf("kv %q: importing the old JSON data (kept in %s.imported): %w", d.name, path, err)
+		}
 	}
 	d.mu.Lock()
 	d.st = st

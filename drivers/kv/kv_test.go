@@ -450,3 +450,32 @@ func TestSettings(t *testing.T) {
 		}
 	}
 }
+
+// The data of the driver before bbolt (JSON in the file the setting file
+// names) is imported once: wbox:kv/store sees it, the JSON is kept aside.
+func TestImportsOldJSONFile(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "drivers", "kv")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kv.json"), []byte(`{"counter": {"visits/Ada": "41"}, "gone": {"x": "y"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := newNode(t, data)
+	n.mustDeploy(`
+boxes:
+  counter: {component: ` + testcomponents.Path(t, "hello-counter") + `}
+drivers:
+  kv: {kind: kv, file: kv.json}
+arrows:
+  - {from: counter.wbox:kv/store, to: kv}
+`)
+	res, err := n.k.Call(context.Background(), "counter", "wbox:hello/counter@0.1.0#hit", "Ada")
+	if err != nil || fmt.Sprint(res[0]) != "42" {
+		t.Fatalf("hit after the import = %v, %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kv.json.imported")); err != nil {
+		t.Fatal(err)
+	}
+}
