@@ -2,8 +2,12 @@ package nodes
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ReconcilerLease is the lease the reconciler holds.
@@ -70,10 +74,16 @@ func (n *Node) reconcileHeld(ctx context.Context, lease *Lease, changed <-chan s
 		case <-time.After(settle):
 		}
 	}
+	n.leadStreams(ctx)
+	routes := time.NewTicker(250 * time.Millisecond)
+	defer routes.Stop()
+	peers := n.Peers()
+	ticks := 0
 	for {
 		if err := n.reconcileOnce(ctx, lease); err != nil && ctx.Err() == nil {
 			n.log.Warn("reconciler", "err", err)
 		}
+	wait:
 		select {
 		case <-ctx.Done():
 			return
@@ -82,7 +92,65 @@ func (n *Node) reconcileHeld(ctx context.Context, lease *Lease, changed <-chan s
 		case <-changed:
 		case <-membersChanged:
 		case <-tick:
+			if ticks++; ticks%10 == 0 {
+				n.leadStreams(ctx)
+			}
+		case <-routes.C:
+			// A member whose server's route closed (its process died:
+			// the kernel closes its sockets) is gone before it misses
+			// a heartbeat.
+			now := n.Peers()
+			same := slices.Equal(now, peers)
+			peers = now
+			if same {
+				goto wait
+			}
 		}
+	}
+}
+
+// LiveMembers returns the members placement may use: the members this node
+// hears, minus those whose embedded server has no route to ours any more
+// (in a cluster of embedded servers every server routes to every other,
+// and heartbeats travel only on those routes, so a member without a route
+// is about to be lost anyway).
+func (n *Node) LiveMembers() []Member {
+	ms := n.Members()
+	if n.srv == nil || n.RouteURL() == "" {
+		return ms
+	}
+	peers := n.Peers()
+	return slices.DeleteFunc(ms, func(m Member) bool {
+		return !m.Self && m.RouteURL != "" && !slices.Contains(peers, m.Name)
+	})
+}
+
+// leadStreams asks JetStream to move the leaders of the state and leases
+// streams to this node (the reconciler): then the loss of another node
+// never stalls the reconciler's writes while those streams elect a new
+// leader (seconds), which would delay failover by as much. Best effort.
+func (n *Node) leadStreams(ctx context.Context) {
+	js, err := jetstream.New(n.nc)
+	if err != nil {
+		return
+	}
+	for _, name := range []string{"KV_" + stateBucket, "KV_" + leasesBucket} {
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		st, err := js.Stream(actx, name)
+		cancel()
+		if err != nil {
+			continue
+		}
+		ci := st.CachedInfo().Cluster
+		if ci == nil || ci.Leader == n.cfg.Name || len(ci.Replicas) == 0 {
+			continue
+		}
+		req, _ := json.Marshal(map[string]any{"placement": map[string]string{"preferred": n.cfg.Name}})
+		if _, err := n.nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+name, req, time.Second); err != nil {
+			n.log.Debug("reconciler: moving a stream leader here", "stream", name, "err", err)
+			continue
+		}
+		n.log.Info("reconciler: moved a stream's leader here", "stream", name, "from", ci.Leader)
 	}
 }
 
@@ -106,17 +174,18 @@ func (n *Node) reconcileOnce(ctx context.Context, lease *Lease) error {
 	var prevRev uint64
 	if old != nil {
 		prev, prevRev = old.Tasks, old.Revision
-		if old.Deployment == d.Revision && samePlacement(old.Tasks, Place(d.Tasks, n.Members(), prev)) {
-			return nil
-		}
 	}
-	a := &Assignment{Deployment: d.Revision, Time: time.Now().UTC(), By: n.cfg.Name, Tasks: Place(d.Tasks, n.Members(), prev)}
+	live := n.LiveMembers()
+	a := &Assignment{Deployment: d.Revision, Time: time.Now().UTC(), By: n.cfg.Name, Tasks: Place(d.Tasks, live, prev)}
+	if old != nil && old.Deployment == d.Revision && samePlacement(old.Tasks, a.Tasks) {
+		return nil
+	}
 	if !lease.Held() {
 		return nil
 	}
 	if err := n.writeAssignment(ctx, a, prevRev); err != nil {
 		return err
 	}
-	n.log.Info("placed the deployment", "deployment", d.Revision, "assignment", a.Revision, "members", len(n.Members()))
+	n.log.Info("placed the deployment", "deployment", d.Revision, "assignment", a.Revision, "members", len(live))
 	return nil
 }

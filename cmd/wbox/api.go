@@ -21,6 +21,8 @@ type topologyRequest struct {
 	File string `json:"file"`
 	Dir  string `json:"dir"`
 	YAML string `json:"yaml"`
+	// Who deploys (user@host), for the cluster's deployment history.
+	Who string `json:"who,omitempty"`
 }
 
 type planResponse struct {
@@ -37,6 +39,47 @@ type statusResponse struct {
 	Node    nodeInfo     `json:"node"`
 	Boxes   []boxInfo    `json:"boxes"`
 	Drivers []driverInfo `json:"drivers"`
+	// Cluster is set when the node is part of a cluster.
+	Cluster *clusterStatus `json:"cluster,omitempty"`
+}
+
+// clusterStatus is the cluster as a node sees it.
+type clusterStatus struct {
+	Name       string          `json:"name"`    // this node
+	Cluster    string          `json:"cluster"` // the cluster's name
+	Nodes      []memberInfo    `json:"nodes"`
+	Deployment *deploymentInfo `json:"deployment,omitempty"`
+	// Assignment is the revision of the placement, PlacedBy the node that
+	// decided it, Reconciler the node holding the reconciler's lease now.
+	Assignment uint64          `json:"assignment,omitempty"`
+	PlacedBy   string          `json:"placed_by,omitempty"`
+	Reconciler string          `json:"reconciler,omitempty"`
+	Placement  []placementInfo `json:"placement,omitempty"`
+}
+
+type memberInfo struct {
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// State is "alive", "alive (this node)" or "lost" (assigned tasks but
+	// silent).
+	State string `json:"state"`
+	// Boxes are the boxes it serves; Assigned the tasks placed on it.
+	Boxes    []string `json:"boxes,omitempty"`
+	Assigned []string `json:"assigned,omitempty"`
+}
+
+type deploymentInfo struct {
+	Revision uint64    `json:"revision"`
+	File     string    `json:"file"`
+	Who      string    `json:"who"`
+	Via      string    `json:"via"`
+	Time     time.Time `json:"time"`
+}
+
+type placementInfo struct {
+	Task  string   `json:"task"`
+	Nodes []string `json:"nodes"`
+	Why   string   `json:"why"`
 }
 
 type nodeInfo struct {

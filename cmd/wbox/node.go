@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -67,15 +68,19 @@ type node struct {
 
 	rates *rates
 
+	cluster *cluster // nil when the node is alone (cluster.go)
+
 	shutdown     chan struct{} // closed by `wbox stop` without boxes
 	shutdownOnce sync.Once
 }
 
-func newNode(ctx context.Context, dataDir string, log *slog.Logger) (*node, error) {
+func newNode(ctx context.Context, dataDir string, log *slog.Logger, extra map[string]kernel.DriverFactory) (*node, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	k, err := kernel.New(kernel.Config{Logger: log, DataDir: dataDir, Drivers: drivers(), CacheDir: filepath.Join(dataDir, "compiled")})
+	kdrivers := drivers()
+	maps.Copy(kdrivers, extra) // the cluster's stand-ins of remote boxes
+	k, err := kernel.New(kernel.Config{Logger: log, DataDir: dataDir, Drivers: kdrivers, CacheDir: filepath.Join(dataDir, "compiled")})
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +209,15 @@ func (n *node) handlePlan(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
+	if n.cluster != nil {
+		s, err := n.cluster.plan(r.Context(), req)
+		if err != nil {
+			writeError(w, http.StatusUnprocessableEntity, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, planResponse{Plan: s})
+		return
+	}
 	n.deployMu.Lock()
 	defer n.deployMu.Unlock()
 	_, p, err := n.plan(r.Context(), req)
@@ -219,6 +233,20 @@ func (n *node) handlePlan(w http.ResponseWriter, r *http.Request) {
 func (n *node) handleDeploy(w http.ResponseWriter, r *http.Request) {
 	var req topologyRequest
 	if !readJSON(w, r, &req) {
+		return
+	}
+	if n.cluster != nil {
+		s, err := n.cluster.deploy(r.Context(), req)
+		if err != nil {
+			code := http.StatusInternalServerError
+			var es linker.Errors
+			if errors.As(err, &es) {
+				code = http.StatusUnprocessableEntity
+			}
+			writeError(w, code, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, planResponse{Plan: s, Applied: true})
 		return
 	}
 	p, err := n.deploy(r.Context(), req)
@@ -260,6 +288,9 @@ func (n *node) handleStatus(w http.ResponseWriter, r *http.Request) {
 	s := n.k.Snapshot()
 	rate := n.rates.get()
 	st := statusResponse{Node: nodeInfo{DataDir: n.dataDir, Started: n.started, Topology: n.file, PID: os.Getpid()}}
+	if n.cluster != nil {
+		st.Cluster = n.cluster.status(r.Context())
+	}
 	for _, name := range s.Names() {
 		b := s.Boxes[name]
 		st.Boxes = append(st.Boxes, boxInfo{
@@ -395,6 +426,9 @@ func (n *node) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 	s := n.k.Snapshot()
 	b, ok := s.Boxes[req.Box]
+	if !ok && n.cluster != nil && n.cluster.invoke(w, r, req) {
+		return // the box runs on another node
+	}
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no box %q runs (running: %s)", req.Box, strings.Join(s.Names(), ", ")))
 		return

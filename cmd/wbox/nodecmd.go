@@ -23,6 +23,7 @@ import (
 
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/linker"
+	"github.com/wbox-dev/wbox/nodes"
 )
 
 // Commands that run or talk to a node: node, up, deploy, plan, status,
@@ -41,9 +42,11 @@ func logger(stderr io.Writer, debug bool) *slog.Logger {
 }
 
 func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("node", "node [--data DIR]\n\nRuns a node in the foreground: a kernel with a management API on DIR/wbox.sock.\nDeploy to it with `wbox deploy FILE`; Ctrl-C or `wbox stop` stops it.", stderr)
+	fs := newFlags("node", "node [--data DIR] [cluster flags]\n\nRuns a node in the foreground: a kernel with a management API on DIR/wbox.sock.\nDeploy to it with `wbox deploy FILE`; Ctrl-C or `wbox stop` stops it.\n\nWith --cluster-listen ADDR (the first node), --join nats://HOST:PORT (the others,\ngiven the first node's DIR/cluster.token with --token or --token-file) or --nats URL,\nthe node is part of a cluster: `wbox deploy` on any node deploys to all of them.", stderr)
 	data := dataFlag(fs)
 	debug := fs.Bool("debug", false, "log debug records too")
+	var co clusterOptions
+	co.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,13 +54,15 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return exitCode(2)
 	}
-	return runNodeWith(ctx, *data, "", logger(stderr, *debug), stdout, stderr)
+	return runNodeIn(ctx, *data, "", &co, logger(stderr, *debug), stdout, stderr)
 }
 
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("up", "up [--data DIR] FILE\n\nRuns a node in the foreground and deploys the topology FILE to it: the quickest way\nto run an app. Other wbox commands reach it through --data as usual; Ctrl-C stops it.", stderr)
 	data := dataFlag(fs)
 	debug := fs.Bool("debug", false, "log debug records too")
+	var co clusterOptions
+	co.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,12 +70,18 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return exitCode(2)
 	}
-	return runNodeWith(ctx, *data, fs.Arg(0), logger(stderr, *debug), stdout, stderr)
+	return runNodeIn(ctx, *data, fs.Arg(0), &co, logger(stderr, *debug), stdout, stderr)
 }
 
 // runNodeWith runs a node until ctx is done or `wbox stop`; with a
 // topology file, it deploys it first and gives up if that fails.
-func runNodeWith(ctx context.Context, data, file string, log *slog.Logger, stdout, stderr io.Writer) (err error) {
+func runNodeWith(ctx context.Context, data, file string, log *slog.Logger, stdout, stderr io.Writer) error {
+	return runNodeIn(ctx, data, file, nil, log, stdout, stderr)
+}
+
+// runNodeIn is runNodeWith for a node that may be part of a cluster (co
+// enabled).
+func runNodeIn(ctx context.Context, data, file string, co *clusterOptions, log *slog.Logger, stdout, stderr io.Writer) (err error) {
 	var req topologyRequest
 	if file != "" {
 		if req, err = readTopology(file); err != nil {
@@ -87,20 +98,55 @@ func runNodeWith(ctx context.Context, data, file string, log *slog.Logger, stdou
 		return err
 	}
 	defer os.Remove(socketPath(data))
-	n, err := newNode(ctx, data, log)
+	var c *cluster
+	var extra map[string]kernel.DriverFactory
+	if co != nil && co.enabled() {
+		if c, err = startCluster(ctx, co, data, log); err != nil {
+			ln.Close()
+			return err
+		}
+		extra = map[string]kernel.DriverFactory{nodes.RemoteKind: c.remoteDriver}
+	}
+	n, err := newNode(ctx, data, log, extra)
 	if err != nil {
 		ln.Close()
+		if c != nil {
+			c.nn.Close(context.Background())
+		}
 		return err
 	}
+	cctx, stopCluster := context.WithCancel(ctx)
 	defer func() {
+		stopCluster()
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		if c != nil {
+			if cerr := c.close(cctx); cerr != nil {
+				log.Error("leaving the cluster", "err", cerr)
+			}
+		}
 		if cerr := n.close(cctx); cerr != nil {
 			log.Error("closing the node", "err", cerr)
 		}
 		log.Info("node stopped")
 	}()
 	log.Info("node listening", "socket", socketPath(data), "pid", os.Getpid())
+	if c != nil {
+		c.n = n
+		n.cluster = c
+		log.Info("node in cluster", "name", c.nn.Name(), "cluster", c.nn.Cluster(), "routes", c.nn.RouteURL(), "nats", c.nn.ClientURL())
+		c.run(cctx)
+		if file != "" {
+			s, err := c.deploy(ctx, req)
+			if err != nil {
+				ln.Close()
+				fmt.Fprintln(stderr, err)
+				return exitCode(1)
+			}
+			fmt.Fprint(stdout, s)
+		}
+		return n.serve(ctx, ln)
+	}
 	if file != "" {
 		p, err := n.deploy(ctx, req)
 		if err != nil {
@@ -241,6 +287,7 @@ func topologyCommand(ctx context.Context, name string, args []string, stdout, st
 	if err != nil {
 		return err
 	}
+	req.Who = who()
 	var resp planResponse
 	if err := newClient(*data).do(ctx, http.MethodPost, "/v1/"+name, req, &resp); err != nil {
 		return reportNodeError(err, stderr)
@@ -278,7 +325,14 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, ", topology %s", st.Node.Topology)
 	}
 	fmt.Fprintln(stdout)
+	if st.Cluster != nil {
+		printCluster(stdout, st.Cluster)
+	}
 	if len(st.Boxes)+len(st.Drivers) == 0 {
+		if st.Cluster != nil {
+			fmt.Fprintln(stdout, "\nnothing runs on this node")
+			return nil
+		}
 		fmt.Fprintln(stdout, "nothing runs: deploy a topology with `wbox deploy FILE`")
 		return nil
 	}
