@@ -281,6 +281,17 @@ func (l *Linker) Link(ctx context.Context, t *Topology) (*kernel.Spec, error) {
 		arrows[from.name] = append(arrows[from.name], kernel.Arrow{Import: imp.Name, Target: to.name, Export: export})
 	}
 
+	// Imports sharing a resource type go to the same task (linker/shared.go).
+	for _, b := range t.Boxes {
+		if tk := tasks[b.Name]; tk.world != nil {
+			to := map[string]string{}
+			for _, a := range arrows[b.Name] {
+				to[a.Import] = a.Target
+			}
+			checkSharedResources(&errs, b.Name, tk.world, bound[b.Name], to)
+		}
+	}
+
 	// Every import must be bound, or served by the node.
 	for _, b := range t.Boxes {
 		tk := tasks[b.Name]

@@ -342,7 +342,9 @@ func TestCompareAndSwapConflict(t *testing.T) {
 }
 
 // The three wasi:keyvalue arrows of a box must reach the same driver: a
-// bucket opened through one driver means nothing to another.
+// bucket opened through one driver means nothing to another. The linker
+// refuses such a topology; a plan that bypasses it fails the call, saying
+// why.
 func TestArrowsToTwoDrivers(t *testing.T) {
 	n := newNode(t, t.TempDir())
 	err := n.deploy(`
@@ -356,15 +358,39 @@ arrows:
   - {from: app.wasi:keyvalue/atomics, to: kv2}
   - {from: app.wasi:keyvalue/batch, to: kv}
 `)
+	want := `topology.yaml:9:43: arrow app.wasi:keyvalue/atomics -> kv2: wasi:keyvalue/atomics@0.2.0-draft2 uses resource "bucket" of wasi:keyvalue/store@0.2.0-draft2, whose arrow (line 8) goes to "kv": both must go to the same task`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("linker error = %v\nwant %s", err, want)
+	}
+
+	ctx := context.Background()
+	rt, err := n.k.Runtime(ctx)
 	if err != nil {
-		if !strings.Contains(err.Error(), "same") {
-			t.Fatalf("the linker's error does not say why: %v", err)
-		}
-		return
+		t.Fatal(err)
+	}
+	wasm, err := os.ReadFile(testcomponents.Path(t, "kv-probe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rt.Load(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.k.Apply(ctx, &kernel.Plan{
+		StartDrivers: []kernel.DriverSpec{{Name: "kv", Kind: kv.Kind}, {Name: "kv2", Kind: kv.Kind}},
+		Start: []kernel.BoxSpec{{Name: "app", Component: c, Instances: 1, Arrows: []kernel.Arrow{
+			{Import: kv.StoreIface, Target: "kv", Export: kv.StoreIface},
+			{Import: kv.AtomicsIface, Target: "kv2", Export: kv.AtomicsIface},
+			{Import: kv.BatchIface, Target: "kv", Export: kv.BatchIface},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if _, e := n.try("app", "incr", "b", "k", int64(1)); !strings.Contains(e, "must all go to the same kv driver") {
 		t.Fatalf("increment through another driver: %q", e)
 	}
+	n.call("app", "set-many", "b", []any{[]any{"k", "v"}}) // batch and store share kv: fine
 }
 
 // wasi:logging reaches the event log (what `wbox logs` shows) as box.log
