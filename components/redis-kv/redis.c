@@ -532,10 +532,12 @@ static void cmd_incr(bytes_t key, int64_t delta) {
   kv_result64_t r;
   kv_increment(bucket, v.ptr, v.len, delta, &r);
   if (r.is_err) {
-    if (r.u.err.disc == 2 && r.u.err.msg_len >= 11 && memmem(r.u.err.msg, r.u.err.msg_len, "integer", 7)) {
-      put_err("ERR value is not an integer or out of range");
-    } else if (r.u.err.disc == 2 && memmem(r.u.err.msg, r.u.err.msg_len, "overflow", 8)) {
+    // The kv driver's messages say which: "... overflows ..." or "... not
+    // a decimal integer".
+    if (r.u.err.disc == 2 && memmem(r.u.err.msg, r.u.err.msg_len, "overflow", 8)) {
       put_err("ERR increment or decrement would overflow");
+    } else if (r.u.err.disc == 2 && memmem(r.u.err.msg, r.u.err.msg_len, "integer", 7)) {
+      put_err("ERR value is not an integer or out of range");
     } else {
       put_kv_err(&r.u.err);
     }
@@ -581,10 +583,11 @@ static void cmd_config(size_t argc) {
   // CONFIG GET <pattern>: redis-benchmark and redis-cli ask for a few
   // settings; this store has none to show.
   if (argc >= 2 && eq(argv[1], "GET")) {
-    if (argc == 3 && (eq(argv[2], "save") || eq(argv[2], "appendonly"))) {
+    if (argc == 3 && (eq(argv[2], "SAVE") || eq(argv[2], "APPENDONLY"))) {
+      int save = eq(argv[2], "SAVE");
       put_hdr('*', 2);
-      put_bulk(argv[2].ptr, argv[2].len);
-      put_bulk(eq(argv[2], "save") ? "" : "no", eq(argv[2], "save") ? 0 : 2);
+      put_bulk(save ? "save" : "appendonly", save ? 4 : 10);
+      put_bulk(save ? "" : "no", save ? 0 : 2);
       return;
     }
     put("*0\r\n", 4);
