@@ -207,6 +207,7 @@ type worker struct {
 	deadline time.Time
 	timedOut bool
 	timer    *time.Timer
+	hc       *httpCall // of the running call, if an HTTP request
 }
 
 type instInfo struct {
@@ -345,7 +346,7 @@ func (w *worker) arm(cancel context.CancelCauseFunc, timeout time.Duration) (now
 func (w *worker) disarm() (timedOut bool) {
 	w.timer.Stop()
 	w.mu.Lock()
-	w.cancel = nil
+	w.cancel, w.hc = nil, nil
 	timedOut = w.timedOut
 	w.mu.Unlock()
 	return timedOut
@@ -358,6 +359,9 @@ func (w *worker) expire() {
 	defer w.mu.Unlock()
 	if w.cancel != nil && !time.Now().Before(w.deadline) {
 		w.timedOut = true
+		if w.hc != nil && w.hc.reading.Load() > 0 {
+			w.hc.stalled.Store(true)
+		}
 		w.cancel(errTimeout)
 	}
 }
@@ -403,6 +407,9 @@ func (w *worker) serve(req *request) {
 		return
 	}
 	ctx, cancel := context.WithCancelCause(withCaller(req.ctx, b.name))
+	w.mu.Lock()
+	w.hc = req.hc
+	w.mu.Unlock()
 	start := w.arm(cancel, g.timeout)
 	if g.killed.Load() {
 		cancel(ErrStopped) // end raced with arm
@@ -494,6 +501,12 @@ func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te 
 		te.Kind = ErrArrow
 		te.detail = ae.Error()
 		return te, false, broken
+	case timedOut && req.hc != nil && req.hc.stalled.Load():
+		// The client, not the box, was slow: it had not sent its body
+		// when the call timeout expired.
+		te.Kind = ErrCancelled
+		te.detail = fmt.Sprintf("the client did not send its request body within the call timeout of %s", g.timeout)
+		return te, false, true
 	case timedOut:
 		b.timeouts.Add(1)
 		te.Kind = ErrCallTimeout

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync/atomic"
 
@@ -46,6 +47,25 @@ type httpCall struct {
 	ran atomic.Bool
 	// incomplete: the response was cut short (wasihttp.ErrIncomplete).
 	incomplete atomic.Bool
+	// reading counts reads of the request body waiting for the client;
+	// stalled records that one was when the call timeout expired: the
+	// client is to blame, not the box (it is not failed, only its
+	// instance replaced).
+	reading atomic.Int32
+	stalled atomic.Bool
+}
+
+// stallBody is a request body that tells its httpCall when a read waits
+// for the client.
+type stallBody struct {
+	io.ReadCloser
+	hc *httpCall
+}
+
+func (b stallBody) Read(p []byte) (int, error) {
+	b.hc.reading.Add(1)
+	defer b.hc.reading.Add(-1)
+	return b.ReadCloser.Read(p)
 }
 
 // States of a request carrying an httpCall: a worker may touch the
@@ -67,6 +87,11 @@ const (
 // resources are created in the instance that runs it (a worker's), with
 // its wasi:http host.
 //
+// A request whose body the client had not sent when the call timeout
+// expired fails with ErrCancelled (the client's fault): its instance is
+// replaced, the box is not failed, so a slow client cannot make a box
+// restart.
+//
 // ServeHTTP always answers w: with the guest's response, or with an error
 // status when the call failed (503 when the box is overloaded,
 // unavailable, stopping or missing; 500 when its handler trapped, ran out
@@ -81,6 +106,11 @@ func (k *Kernel) ServeHTTP(ctx context.Context, box string, w http.ResponseWrite
 	switch t := k.routes.Load().tasks[box].(type) {
 	case *boxTask:
 		hc := &httpCall{w: w, r: r}
+		if r.Body != nil && r.Body != http.NoBody {
+			body := r.Body
+			r.Body = stallBody{ReadCloser: body, hc: hc}
+			defer func() { r.Body = body }()
+		}
 		err = t.serveHTTP(ctx, hc)
 		if hc.ran.Load() {
 			if hc.incomplete.Load() {

@@ -149,6 +149,25 @@ type NativeCaller interface {
 	Call(ctx context.Context, fn string, args []any) ([]any, error)
 }
 
+// BoxCaller is implemented by native tasks whose settings name boxes they
+// call (the http ingress's routes, the tcp driver's handlers): Targets
+// lists each, so the linker can check at deploy time, at the setting's
+// position in the topology, that the box exists and exports the interface.
+type BoxCaller interface {
+	Targets() []Target
+}
+
+// Target is a box a driver calls.
+type Target struct {
+	Box string
+	// Export is the interface the box must export, semver-compatibly
+	// ("wasi:http/incoming-handler@0.2.0" accepts any 0.2.x).
+	Export string
+	// Setting is where the settings name the box, as a path of keys and
+	// list indexes: "routes[2].box".
+	Setting string
+}
+
 // DriverFactory makes a native task from its settings.
 type DriverFactory func(spec DriverSpec, env DriverEnv) (Native, error)
 

@@ -15,7 +15,8 @@ import (
 //
 //   - a box that does not run starts;
 //   - a box whose kernel.Fingerprint changed (component digest, config,
-//     instances, limits, restart policy, WASI grants) restarts;
+//     instances, limits, restart policy, WASI and HTTP grants, fresh)
+//     restarts;
 //   - a box whose arrows alone changed (kernel.ArrowsFingerprint) is
 //     rewired in place and keeps its instances;
 //   - any other box is kept, untouched (even a failed one: its supervisor
@@ -131,6 +132,12 @@ func boxChanges(old, new kernel.BoxSpec) string {
 	}
 	if !slices.Equal(ow.Dirs, nw.Dirs) {
 		ch = append(ch, "wasi dirs changed")
+	}
+	if oa, na := slices.Sorted(slices.Values(old.HTTP.Allow)), slices.Sorted(slices.Values(new.HTTP.Allow)); !slices.Equal(oa, na) {
+		ch = append(ch, fmt.Sprintf("http allow [%s] -> [%s]", strings.Join(oa, ", "), strings.Join(na, ", ")))
+	}
+	if of, nf := freshString(old.Fresh), freshString(new.Fresh); of != nf {
+		ch = append(ch, "fresh "+of+" -> "+nf)
 	}
 	if len(ch) == 0 {
 		return "changed"
@@ -324,4 +331,11 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+func freshString(f *bool) string {
+	if f == nil {
+		return "auto"
+	}
+	return fmt.Sprint(*f)
 }

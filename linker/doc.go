@@ -30,6 +30,10 @@
 //	      args: [front, -v]
 //	      dirs:                  # preopened directories; host is relative to this file
 //	        - {host: ./data, guest: /data, readonly: true}
+//	    http:                    # wasi:http outgoing requests (none unless listed)
+//	      allow: [api.example.com, "*.example.org", "localhost:8080"]
+//	    fresh: true              # a new instance per call (default: detected,
+//	                             # true for StarlingMonkey fetch handlers)
 //
 //	drivers:                     # native tasks built into wbox, by name
 //	  kv:
@@ -68,7 +72,21 @@
 //     name and interface, since their pointers never are);
 //   - every import of every box is bound by an arrow, unless the node
 //     serves it itself (HostProvided: WASI 0.2 cli, io, clocks, random,
-//     filesystem and wasi:config).
+//     filesystem, wasi:http 0.2 types and outgoing-handler, and
+//     wasi:config);
+//   - every box a driver calls exists and exports what the driver calls.
+//
+// # Drivers that call boxes
+//
+// A driver whose settings name boxes it calls (the http ingress's routes,
+// the tcp driver's handlers) implements kernel.BoxCaller: its Targets
+// lists each box with the interface it must export and the setting path
+// that names it ("routes[2].box"). The parser keeps the position of every
+// part of every driver setting (Driver.SettingPos, by the same paths), so
+// Link reports a missing box, a driver named instead of a box, or a box
+// without a semver-compatible export at that setting's file:line:col. A
+// new driver kind gets the check by implementing Targets; the linker knows
+// no kind.
 //
 // Native drivers describe their exports with kernel.Native.Exports(); the
 // linker obtains them by calling the driver's factory with a zero

@@ -153,6 +153,7 @@ func (t *task) exportNames() []string {
 // together as Errors, each at its position in the topology file.
 func (l *Linker) Link(ctx context.Context, t *Topology) (*kernel.Spec, error) {
 	var errs errList
+	var callers []driverCalls
 	tasks := map[string]*task{}
 	var taskNames []string
 	spec := &kernel.Spec{}
@@ -179,6 +180,9 @@ func (l *Linker) Link(ctx context.Context, t *Topology) (*kernel.Spec, error) {
 			continue
 		}
 		tk.exports = n.Exports()
+		if bc, ok := n.(kernel.BoxCaller); ok {
+			callers = append(callers, driverCalls{d: d, targets: bc.Targets()})
+		}
 	}
 
 	for _, b := range t.Boxes {
@@ -209,7 +213,14 @@ func (l *Linker) Link(ctx context.Context, t *Topology) (*kernel.Spec, error) {
 		spec.Boxes = append(spec.Boxes, kernel.BoxSpec{
 			Name: b.Name, Component: c, Digest: c.Digest(), Config: b.Config,
 			Instances: b.Instances, Limits: b.Limits, Restart: b.Restart, WASI: b.WASI,
+			HTTP: b.HTTP, Fresh: b.Fresh,
 		})
+	}
+
+	// Boxes that drivers call: each exists and exports what the driver
+	// calls.
+	for _, c := range callers {
+		l.checkTargets(&errs, c, tasks, t)
 	}
 
 	// Arrows: resolve both ends, then type-check.
@@ -556,4 +567,53 @@ func Store(dir string, wasm []byte) (string, error) {
 		return "", err
 	}
 	return digest, nil
+}
+
+// driverCalls are the boxes a driver's settings name (kernel.BoxCaller).
+type driverCalls struct {
+	d       *Driver
+	targets []kernel.Target
+}
+
+// checkTargets checks each box a driver calls: it exists, is a box, and
+// exports an interface semver-compatible with the one the driver calls.
+// Errors are at the setting that names the box.
+func (l *Linker) checkTargets(errs *errList, c driverCalls, tasks map[string]*task, t *Topology) {
+	var boxNames []string
+	for _, b := range t.Boxes {
+		boxNames = append(boxNames, b.Name)
+	}
+	for _, tg := range c.targets {
+		pos, ok := c.d.SettingPos[tg.Setting]
+		if !ok {
+			pos = c.d.Pos
+		}
+		what := fmt.Sprintf("driver %q %s", c.d.Name, tg.Setting)
+		tk, ok := tasks[tg.Box]
+		switch {
+		case !ok:
+			errs.add(pos, "%s: unknown box %q%s (boxes: %s)", what, tg.Box, suggest(tg.Box, boxNames), strings.Join(boxNames, ", "))
+			continue
+		case tk.box == nil:
+			errs.add(pos, "%s: %q is a driver; it calls boxes", what, tg.Box)
+			continue
+		case tk.world == nil:
+			continue // its component failed to load: reported
+		}
+		found := false
+		for n := range tk.exports {
+			if semver.NamesCompatible(n, tg.Export) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			base, _, _ := semver.Split(tg.Export)
+			list := strings.Join(tk.exportNames(), ", ")
+			if list == "" {
+				list = "nothing"
+			}
+			errs.add(pos, "%s: box %q does not export %s (a version compatible with %s); it exports %s", what, tg.Box, base, tg.Export, list)
+		}
+	}
 }

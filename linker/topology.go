@@ -48,6 +48,12 @@ type Box struct {
 	// WASI grants; directory host paths are made absolute.
 	WASI    kernel.WASIGrants
 	DirsPos []Pos // position of each of WASI.Dirs
+	// HTTP are the box's wasi:http grants: the hosts its outgoing
+	// requests may reach.
+	HTTP kernel.HTTPGrants
+	// Fresh is fresh: true|false, nil when not given (the kernel decides:
+	// fresh for StarlingMonkey fetch handlers).
+	Fresh *bool
 	// Placement restricts the nodes of a cluster the box may run on.
 	Placement Placement
 }
@@ -62,6 +68,9 @@ type Driver struct {
 	// Placement restricts the nodes of a cluster the driver may run on
 	// (the `placement` key, not a setting).
 	Placement Placement
+	// SettingPos is the position of every setting and every part of one,
+	// by path: "listen", "routes", "routes[2]", "routes[2].box".
+	SettingPos map[string]Pos
 }
 
 // Arrow is one entry of `arrows`: From is "box.interface", To is
@@ -478,6 +487,8 @@ func (p *parser) box(t *Topology, k, v *yaml.Node) *Box {
 			{"restart", func(_, v *yaml.Node) { p.restart(&b.Restart, v, what+" restart") }},
 			{"wasi", func(_, v *yaml.Node) { p.wasi(t, b, v, what+" wasi") }},
 			{"placement", func(_, v *yaml.Node) { p.placement(&b.Placement, v, what+" placement") }},
+			{"http", func(_, v *yaml.Node) { p.http(b, v, what+" http") }},
+			{"fresh", func(_, v *yaml.Node) { f := p.boolean(v, "fresh"); b.Fresh = &f }},
 		})
 	}
 	if b.Component == "" && b.ComponentPos.Line == 0 && !misspelt(v, "component") {
@@ -620,8 +631,35 @@ func (p *parser) wasi(t *Topology, b *Box, n *yaml.Node, what string) {
 	})
 }
 
+// allowRE matches an http allow-list entry: a host name or IP address,
+// optionally "*." before a domain, optionally a port; "*" is anywhere.
+var allowRE = regexp.MustCompile(`^(\*|(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?)$`)
+
+func (p *parser) http(b *Box, n *yaml.Node, what string) {
+	p.mapping(n, what, []field{
+		{"allow", func(_, v *yaml.Node) {
+			if v.Kind != yaml.SequenceNode {
+				p.errorf(v, "http allow must be a list of hosts (api.example.com, \"*.example.org\", localhost:8080), not %s", describe(v))
+				return
+			}
+			b.HTTP.Allow = []string{}
+			for _, item := range v.Content {
+				s, ok := p.str(item, "each http allow entry")
+				if !ok {
+					continue
+				}
+				if !allowRE.MatchString(s) {
+					p.errorf(item, "http allow entry %q is not a host, host:port, *.domain or *", s)
+					continue
+				}
+				b.HTTP.Allow = append(b.HTTP.Allow, s)
+			}
+		}},
+	})
+}
+
 func (p *parser) driver(k, v *yaml.Node) *Driver {
-	d := &Driver{Name: p.taskName(k, "driver"), Pos: p.pos(k), Settings: map[string]any{}}
+	d := &Driver{Name: p.taskName(k, "driver"), Pos: p.pos(k), Settings: map[string]any{}, SettingPos: map[string]Pos{}}
 	what := fmt.Sprintf("driver %q", d.Name)
 	if v.Kind != yaml.MappingNode {
 		p.errorf(v, "%s must be a mapping with at least kind: KIND, not %s", what, describe(v))
@@ -645,11 +683,28 @@ func (p *parser) driver(k, v *yaml.Node) *Driver {
 			return
 		}
 		d.Settings[k.Value] = x
+		p.settingPos(d, k.Value, v)
 	})
 	if d.KindPos.Line == 0 {
 		p.errorf(k, "%s has no kind (such as kind: kv)", what)
 	}
 	return d
+}
+
+// settingPos records the position of a driver setting's node and of every
+// node inside it, by path (keys joined with ".", list items as [i]).
+func (p *parser) settingPos(d *Driver, path string, n *yaml.Node) {
+	d.SettingPos[path] = p.pos(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p.settingPos(d, path+"."+n.Content[i].Value, n.Content[i+1])
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p.settingPos(d, fmt.Sprintf("%s[%d]", path, i), c)
+		}
+	}
 }
 
 func (p *parser) arrows(t *Topology, n *yaml.Node) {

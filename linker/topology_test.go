@@ -108,10 +108,10 @@ func TestParseErrors(t *testing.T) {
 			`topology.yaml:2:1: unknown key "arows" in the topology (did you mean "arrows"?) (allowed: boxes, drivers, arrows)`,
 		}},
 		{"misspelt component", "boxes:\n  web:\n    comonent: b.wasm\n", []string{
-			`topology.yaml:3:5: unknown key "comonent" in box "web" (did you mean "component"?) (allowed: component, digest, config, instances, limits, restart, wasi, placement)`,
+			`topology.yaml:3:5: unknown key "comonent" in box "web" (did you mean "component"?) (allowed: component, digest, config, instances, limits, restart, wasi, placement, http, fresh)`,
 		}},
 		{"unknown box key", "boxes:\n  web:\n    component: a.wasm\n    comonent: b.wasm\n", []string{
-			`topology.yaml:4:5: unknown key "comonent" in box "web" (did you mean "component"?) (allowed: component, digest, config, instances, limits, restart, wasi, placement)`,
+			`topology.yaml:4:5: unknown key "comonent" in box "web" (did you mean "component"?) (allowed: component, digest, config, instances, limits, restart, wasi, placement, http, fresh)`,
 		}},
 		{"unknown limits key", "boxes:\n  web:\n    component: a.wasm\n    limits: {memroy: 1MiB, timeout: 1s}\n", []string{
 			`topology.yaml:4:14: unknown key "memroy" in box "web" limits (did you mean "memory"?) (allowed: memory, call-timeout, max-in-flight)`,

@@ -323,7 +323,7 @@ func TestEndToEnd(t *testing.T) {
 		{"unknown box", func(s string) string { return strings.Replace(s, "to: greeter.wbox", "to: greter.wbox", 1) },
 			"bad.yaml:39:9: arrow front.wbox:hello/greet@0.1.0 -> greter.wbox:hello/greet@0.1.0: unknown box or driver \"greter\" (did you mean \"greeter\"?) (tasks: kv, front, greeter, counter)\n"},
 		{"unknown key", func(s string) string { return strings.Replace(s, "instances: 1", "instance: 1", 1) },
-			"bad.yaml:22:5: unknown key \"instance\" in box \"counter\" (did you mean \"instances\"?) (allowed: component, digest, config, instances, limits, restart, wasi, placement)\n"},
+			"bad.yaml:22:5: unknown key \"instance\" in box \"counter\" (did you mean \"instances\"?) (allowed: component, digest, config, instances, limits, restart, wasi, placement, http, fresh)\n"},
 		{"unbound import", func(s string) string {
 			return strings.Replace(s, "  - from: counter.wbox:kv/store@0.1.0\n    to: kv\n", "", 1)
 		}, "bad.yaml:20:3: box \"counter\" imports wbox:kv/store@0.1.0, but no arrow binds it: add an arrow such as {from: counter.wbox:kv/store@0.1.0, to: kv} (kv exports it)\n"},

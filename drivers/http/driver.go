@@ -2,7 +2,7 @@
 // task running a net/http server (HTTP/1.1 and HTTP/2; TLS from certificate
 // and key files, else cleartext HTTP/1.1 and HTTP/2 with prior knowledge)
 // that routes each request by host and path prefix to a box exporting
-// wasi:http/incoming-handler@0.2.x.
+// wasi:http/incoming-handler@0.2.x: one ingress multiplexes many boxes.
 //
 //	drivers:
 //	  web:
@@ -11,7 +11,7 @@
 //	    tls: {cert: /etc/wbox/cert.pem, key: /etc/wbox/key.pem}  # optional
 //	    routes:
 //	      - {host: blog.example.com, box: blog}      # any path
-//	      - {path: /api, box: api}                    # any host: /api, /api/...
+//	      - {path: /api, box: api, strip: true}       # any host: /api, /api/...; the box sees /...
 //	      - {host: "*.example.com", path: /, box: www}
 //	    max_header_bytes: 65536      # 431 beyond (default 64 KiB)
 //	    max_body_bytes: 16777216     # 413 beyond (default 16 MiB)
@@ -24,14 +24,18 @@
 // ignored; "*.example.com" for subdomains; none for any host) and its path
 // is a prefix of the request's on a segment boundary ("/api" matches /api
 // and /api/x, not /apix). Routes with a host win over routes without, then
-// the longest path wins. The box sees the whole path. No route: 404.
+// the longest path wins. The box sees the whole path, unless the route
+// strips its prefix (strip: true: /api/x reaches the box as /x, /api as
+// /). No route: 404.
 //
-// The driver reaches boxes through a Resolver (see NewFactory), the seam
-// for the kernel: the kernel cannot yet serve wasi:http/types to a box's
-// instances nor run a call into a box's incoming-handler with host
-// resources created in the instance that runs it (DriverEnv.Call queues
-// plain values before a worker is chosen). Until it can, ComponentBackend
-// serves a component on wasmhost directly, a fresh instance per request.
+// Requests reach boxes through the kernel (Factory: DriverEnv.ServeHTTP,
+// i.e. Kernel.ServeHTTP), as calls into the box's queue: its max-in-flight
+// (503 beyond), call timeout, supervision (a trapping handler answers 500
+// and the box restarts) and counters apply. The boxes the routes name are
+// checked at deploy time (Targets, kernel.BoxCaller): each must exist and
+// export wasi:http/incoming-handler@0.2.x. New also takes a Resolver, the
+// seam for serving something else (tests; ComponentBackend runs a component
+// outside any kernel, for `wbox test`).
 package httpdriver
 
 import (
@@ -84,7 +88,12 @@ type Route struct {
 	Host string // "" any host; "*.example.com" its subdomains
 	Path string // prefix, "/" by default
 	Box  string
+	// Strip removes Path from the request's path before the box sees it.
+	Strip bool
 }
+
+// HandlerExport is what the boxes of routes must export (any 0.2.x).
+const HandlerExport = wasihttp.HandlerExport
 
 // Settings are the driver's settings from the topology.
 type Settings struct {
@@ -112,7 +121,26 @@ type Driver struct {
 	ready chan struct{} // closed when the first Run listens
 }
 
-var _ kernel.Native = (*Driver)(nil)
+var (
+	_ kernel.Native    = (*Driver)(nil)
+	_ kernel.BoxCaller = (*Driver)(nil)
+)
+
+// Factory is the kernel.DriverFactory of kind "http": requests reach boxes
+// through the kernel (DriverEnv.ServeHTTP).
+func Factory(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
+	return New(spec, env, nil)
+}
+
+// kernelBackend serves a box's requests through Kernel.ServeHTTP.
+type kernelBackend struct {
+	serve func(ctx context.Context, box string, w http.ResponseWriter, r *http.Request) error
+	box   string
+}
+
+func (b kernelBackend) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	return b.serve(ctx, b.box, w, r)
+}
 
 // NewFactory returns the kernel.DriverFactory for kind "http", reaching
 // boxes through resolve.
@@ -123,14 +151,17 @@ func NewFactory(resolve Resolver) kernel.DriverFactory {
 }
 
 // New makes an HTTP ingress from its settings. It opens nothing: Run
-// listens.
+// listens. Requests reach boxes through resolve, or, when it is nil,
+// through the kernel (env.ServeHTTP); with neither (the linker's zero
+// DriverEnv, which only asks for Exports and Targets) Run fails.
 func New(spec kernel.DriverSpec, env kernel.DriverEnv, resolve Resolver) (*Driver, error) {
 	set, err := ParseSettings(spec.Settings, env.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	if resolve == nil {
-		return nil, errors.New("http driver: no resolver for its boxes")
+	if resolve == nil && env.ServeHTTP != nil {
+		serve := env.ServeHTTP
+		resolve = func(box string) (Backend, error) { return kernelBackend{serve: serve, box: box}, nil }
 	}
 	log := env.Logger
 	if log == nil {
@@ -269,6 +300,14 @@ func parseRoute(e any) (Route, error) {
 	}
 	var r Route
 	for k, v := range m {
+		if k == "strip" {
+			b, ok := v.(bool)
+			if !ok {
+				return r, fmt.Errorf("route strip must be true or false, not %v", v)
+			}
+			r.Strip = b
+			continue
+		}
 		s, err := str(k, v)
 		if err != nil {
 			return r, err
@@ -281,7 +320,7 @@ func parseRoute(e any) (Route, error) {
 		case "box":
 			r.Box = s
 		default:
-			return r, fmt.Errorf("unknown route key %q (a route knows: host, path, box)", k)
+			return r, fmt.Errorf("unknown route key %q (a route knows: host, path, box, strip)", k)
 		}
 	}
 	if r.Box == "" {
@@ -361,6 +400,16 @@ func duration(k string, v any) (time.Duration, error) {
 	return 0, fmt.Errorf("setting %s must be a duration such as \"10s\", not %v", k, v)
 }
 
+// Targets implements kernel.BoxCaller: the box of each route, which must
+// export wasi:http/incoming-handler@0.2.x.
+func (d *Driver) Targets() []kernel.Target {
+	ts := make([]kernel.Target, len(d.set.Routes))
+	for i, r := range d.set.Routes {
+		ts[i] = kernel.Target{Box: r.Box, Export: HandlerExport, Setting: fmt.Sprintf("routes[%d].box", i)}
+	}
+	return ts
+}
+
 // Exports implements kernel.Native: an ingress exports nothing.
 func (d *Driver) Exports() map[string]*wasmhost.InstanceType {
 	return map[string]*wasmhost.InstanceType{}
@@ -385,6 +434,9 @@ func (d *Driver) Ready() <-chan struct{} { return d.ready }
 // Run implements kernel.Native: it serves until ctx is done, then shuts the
 // server down (requests in flight get shutdownTimeout to finish).
 func (d *Driver) Run(ctx context.Context) error {
+	if d.resolve == nil {
+		return errors.New("http driver: no kernel to serve its boxes (a zero DriverEnv)")
+	}
 	var tlsCfg *tls.Config
 	if d.set.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(d.set.CertFile, d.set.KeyFile)
@@ -482,6 +534,9 @@ func (d *Driver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, d.set.MaxBodyBytes)
+	if rt.Strip && rt.Path != "/" {
+		r = stripPrefix(r, rt.Path)
+	}
 	be, err := d.resolve(rt.Box)
 	if err != nil {
 		d.log.Warn("http driver: box unavailable", "box", rt.Box, "err", err)
@@ -496,4 +551,28 @@ func (d *Driver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		d.log.Debug("http driver: request failed", "box", rt.Box, "path", r.URL.Path, "err", err)
 	}
+}
+
+// stripPrefix returns a shallow copy of r whose path lacks prefix (which
+// matched on a segment boundary): /api/x becomes /x, /api becomes /.
+func stripPrefix(r *http.Request, prefix string) *http.Request {
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path = strings.TrimPrefix(r.URL.Path, prefix)
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	if u.RawPath != "" {
+		u.RawPath = strings.TrimPrefix(u.RawPath, prefix)
+		if u.RawPath == "" {
+			u.RawPath = "/"
+		}
+		if u.RawPath == u.EscapedPath() && u.RawPath == u.Path {
+			u.RawPath = ""
+		}
+	}
+	r2.URL = &u
+	r2.RequestURI = u.RequestURI()
+	return r2
 }

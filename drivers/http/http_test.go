@@ -301,49 +301,55 @@ func TestLimits(t *testing.T) {
 	ok("slowloris")
 }
 
-// The ingress as a kernel task, in front of the http-hello component:
-// HTTP/1.1 and cleartext HTTP/2.
-func TestKernelIngress(t *testing.T) {
-	c := hello(t)
-	be := NewComponentBackend(c, ComponentConfig{Prewarm: 2})
-	defer be.Close()
-	var mu sync.Mutex
-	var drv *Driver
+// kernelIngress runs a kernel with the http-hello box "hello" (its spec
+// changed by edit) and an ingress "web" (Factory: through the kernel) with
+// routes, and returns them with the ingress's base URL.
+func kernelIngress(t *testing.T, edit func(*kernel.BoxSpec), rs ...[3]string) (*kernel.Kernel, *Driver, string) {
+	t.Helper()
+	b, err := os.ReadFile(testcomponents.Path(t, "http-hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv := make(chan *Driver, 1)
 	factory := func(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
-		d, err := New(spec, env, func(box string) (Backend, error) {
-			if box != "hello" {
-				return nil, fmt.Errorf("no box %q", box)
-			}
-			return be, nil
-		})
-		mu.Lock()
-		drv = d
-		mu.Unlock()
-		return d, err
+		n, err := Factory(spec, env)
+		if err == nil {
+			drv <- n.(*Driver)
+		}
+		return n, err
 	}
-	k, err := kernel.New(kernel.Config{Logger: testLogger(t), Drivers: map[string]kernel.DriverFactory{Kind: factory}})
+	dir, _ := os.UserCacheDir()
+	k, err := kernel.New(kernel.Config{Logger: testLogger(t), Drivers: map[string]kernel.DriverFactory{Kind: factory},
+		CacheDir: filepath.Join(dir, "wbox", "test-compiled")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer k.Close(context.Background())
-	err = k.Apply(context.Background(), &kernel.Plan{StartDrivers: []kernel.DriverSpec{{
-		Name: "web", Kind: Kind, Settings: map[string]any{
-			"listen": "127.0.0.1:0",
-			"routes": routes([3]string{"", "/hello", "hello"}, [3]string{"", "/stream", "hello"}),
-		},
-	}}})
+	t.Cleanup(func() { k.Close(context.Background()) })
+	spec := kernel.BoxSpec{Name: "hello", Wasm: b, Restart: kernel.RestartPolicy{Backoff: 20 * time.Millisecond}}
+	if edit != nil {
+		edit(&spec)
+	}
+	err = k.Apply(context.Background(), &kernel.Plan{
+		Start:        []kernel.BoxSpec{spec},
+		StartDrivers: []kernel.DriverSpec{{Name: "web", Kind: Kind, Settings: map[string]any{"listen": "127.0.0.1:0", "routes": routes(rs...)}}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	d := drv
-	mu.Unlock()
+	d := <-drv
 	select {
 	case <-d.Ready():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the driver does not listen")
 	}
-	base := "http://" + d.Addr().String()
+	return k, d, "http://" + d.Addr().String()
+}
+
+// The ingress as a kernel task, in front of the http-hello box run by the
+// kernel: HTTP/1.1 and cleartext HTTP/2, each request a call into the box.
+func TestKernelIngress(t *testing.T) {
+	k, _, base := kernelIngress(t, func(s *kernel.BoxSpec) { s.Instances = 2 },
+		[3]string{"", "/hello", "hello"}, [3]string{"", "/stream", "hello"})
 
 	h1 := &http.Client{Timeout: 30 * time.Second}
 	defer h1.CloseIdleConnections()
@@ -393,8 +399,11 @@ func TestKernelIngress(t *testing.T) {
 	if err != nil || len(b) != 1<<20 || b[0] != 'a' || b[len(b)-1] != 'p' {
 		t.Errorf("stream: %d bytes, %v", len(b), err)
 	}
-	if st := k.Snapshot().Drivers["web"]; st.State != kernel.StateRunning {
-		t.Errorf("driver state %s (%s)", st.State, st.LastError)
+	if st := k.Snapshot().Drivers["web"]; st.State != kernel.StateRunning || st.Counters.CallsOut != 9 {
+		t.Errorf("driver state %s (%s), %d calls out (want 9)", st.State, st.LastError, st.Counters.CallsOut)
+	}
+	if st := k.Snapshot().Boxes["hello"]; st.Counters.CallsIn != 9 || st.Counters.Errors != 0 {
+		t.Errorf("box counters %+v, want 9 calls in", st.Counters)
 	}
 }
 
@@ -461,12 +470,11 @@ func selfSigned(t *testing.T, dir string) *x509.CertPool {
 }
 
 // A client that stalls in its body holds its instance only until the call
-// timeout: the guest's blocked read is cut off and the request ends.
+// timeout: the guest's blocked read is cut off and the request ends, and
+// the box is not blamed (no restart).
 func TestStalledBody(t *testing.T) {
-	be := NewComponentBackend(hello(t), ComponentConfig{CallTimeout: 500 * time.Millisecond, Prewarm: -1})
-	defer be.Close()
-	d, base := start(t, map[string]any{"listen": "127.0.0.1:0", "routes": routes([3]string{"", "/", "hello"})},
-		func(string) (Backend, error) { return be, nil })
+	k, d, base := kernelIngress(t, func(s *kernel.BoxSpec) { s.Limits.CallTimeout = 500 * time.Millisecond },
+		[3]string{"", "/", "hello"})
 	conn, err := net.Dial("tcp", d.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -491,5 +499,68 @@ func TestStalledBody(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Errorf("after a stalled request: %d", res.StatusCode)
+	}
+	if st := k.Snapshot().Boxes["hello"]; st.Restarts != 0 || st.Counters.Timeouts != 0 {
+		t.Errorf("a stalled client restarted the box: %+v", st)
+	}
+}
+
+// A route with strip: true hides its prefix from the box.
+func TestStrip(t *testing.T) {
+	_, base := start(t, map[string]any{"listen": "127.0.0.1:0", "routes": []any{
+		map[string]any{"path": "/api", "box": "api", "strip": true},
+		map[string]any{"path": "/keep", "box": "keep"},
+	}}, fakes("api", "keep"))
+	c := &http.Client{Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections()
+	for path, want := range map[string]string{
+		"/api/users?x=1": "api /users 0", "/api": "api / 0", "/api/": "api / 0", "/keep/a": "keep /keep/a 0",
+	} {
+		if code, body := get(t, c, base+path, "h"); code != 200 || body != want {
+			t.Errorf("%s: %d %q, want %q", path, code, body, want)
+		}
+	}
+	if _, err := ParseSettings(map[string]any{"listen": ":1", "routes": []any{map[string]any{"box": "b", "strip": "yes"}}}, ""); err == nil {
+		t.Error("strip: yes parsed")
+	}
+}
+
+// Targets names each route's box with its setting path, for the linker.
+func TestTargets(t *testing.T) {
+	d, err := New(kernel.DriverSpec{Name: "web", Kind: Kind, Settings: map[string]any{
+		"listen": "127.0.0.1:0", "routes": routes([3]string{"", "/", "a"}, [3]string{"h", "/", "b"}),
+	}}, kernel.DriverEnv{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := d.Targets()
+	if len(ts) != 2 || ts[1].Box != "b" || ts[1].Setting != "routes[1].box" || ts[0].Export != HandlerExport {
+		t.Errorf("targets %+v", ts)
+	}
+	if err := d.Run(context.Background()); err == nil {
+		t.Error("Run without a kernel succeeded")
+	}
+}
+
+// ComponentBackend (wbox test's way: a component outside any kernel) serves
+// request after request, a fresh instance each.
+func TestComponentBackend(t *testing.T) {
+	be := NewComponentBackend(hello(t), ComponentConfig{Prewarm: 1})
+	defer be.Close()
+	_, base := start(t, map[string]any{"listen": "127.0.0.1:0", "routes": routes([3]string{"", "/", "hello"})},
+		func(string) (Backend, error) { return be, nil })
+	c := &http.Client{Timeout: 30 * time.Second}
+	defer c.CloseIdleConnections()
+	for i := range 3 {
+		res, err := c.Post(base+"/b", "text/plain", strings.NewReader(fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Path, Body string }
+		err = json.NewDecoder(res.Body).Decode(&e)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 || e.Path != "/b" || e.Body != fmt.Sprint(i) {
+			t.Fatalf("request %d: %d %+v %v", i, res.StatusCode, e, err)
+		}
 	}
 }
