@@ -123,13 +123,21 @@ var ErrNoDeployment = errors.New("nothing is deployed to the cluster")
 // cluster has then (Config.Replicas), not on the first one alone.
 func (n *Node) state(ctx context.Context, existing ...bool) (jetstream.KeyValue, error) {
 	n.stateMu.Lock()
-	defer n.stateMu.Unlock()
-	if n.stateKV != nil {
-		return n.stateKV, nil
+	kv := n.stateKV
+	n.stateMu.Unlock()
+	if kv != nil {
+		return kv, nil
 	}
+	// Waiting for JetStream (a seed alone has none) must not hold stateMu:
+	// other callers have deadlines of their own.
 	js, err := n.JetStream(ctx)
 	if err != nil {
 		return nil, err
+	}
+	n.stateMu.Lock()
+	defer n.stateMu.Unlock()
+	if n.stateKV != nil {
+		return n.stateKV, nil
 	}
 	if len(existing) > 0 && existing[0] {
 		kv, err := js.KeyValue(ctx, stateBucket)
@@ -142,7 +150,7 @@ func (n *Node) state(ctx context.Context, existing ...bool) (jetstream.KeyValue,
 		n.stateKV = kv
 		return kv, nil
 	}
-	kv, err := retry(ctx, func(ctx context.Context) (jetstream.KeyValue, error) {
+	kv, err = retry(ctx, func(ctx context.Context) (jetstream.KeyValue, error) {
 		if kv, err := js.KeyValue(ctx, stateBucket); err == nil {
 			return kv, nil
 		}
