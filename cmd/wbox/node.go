@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wbox-dev/wbox/drivers/blob"
+	httpdriver "github.com/wbox-dev/wbox/drivers/http"
 	"github.com/wbox-dev/wbox/drivers/kv"
 	tcpdriver "github.com/wbox-dev/wbox/drivers/tcp"
 	"github.com/wbox-dev/wbox/kernel"
@@ -39,7 +40,7 @@ import (
 
 // drivers are the native driver kinds this binary has.
 func drivers() map[string]kernel.DriverFactory {
-	return map[string]kernel.DriverFactory{kv.Kind: kv.New, blob.Kind: blob.New, tcpdriver.Kind: tcpdriver.New}
+	return map[string]kernel.DriverFactory{kv.Kind: kv.New, blob.Kind: blob.New, tcpdriver.Kind: tcpdriver.New, httpdriver.Kind: httpdriver.Factory}
 }
 
 // defaultDataDir is $WBOX_DATA, else ~/.local/share/wbox.
