@@ -124,6 +124,12 @@ type firstBox struct {
 var wordRE = regexp.MustCompile(`'[^']*'|\S+`)
 
 func (fb *firstBox) do(s step) {
+	fb.t.Helper()
+	fb.output(s)
+}
+
+// output runs one step and returns its output.
+func (fb *firstBox) output(s step) string {
 	t := fb.t
 	t.Helper()
 	words := wordRE.FindAllString(s.cmd, -1)
@@ -133,7 +139,7 @@ func (fb *firstBox) do(s step) {
 	switch words[0] {
 	case "cd":
 		fb.dir = filepath.Join(fb.dir, words[1])
-		return
+		return ""
 	case "wbox":
 		words[0] = fb.bin
 		if words[1] == "up" || words[1] == "invoke" {
@@ -142,7 +148,7 @@ func (fb *firstBox) do(s step) {
 	}
 	if words[1] == "up" {
 		fb.up(words, s.want)
-		return
+		return ""
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -165,6 +171,7 @@ func (fb *firstBox) do(s step) {
 	if !strings.Contains(out.String(), s.want) {
 		t.Fatalf("%s: output lacks %q:\n%s", s.cmd, s.want, out.String())
 	}
+	return out.String()
 }
 
 // up starts `wbox up` in the background until the test ends.
