@@ -76,6 +76,33 @@
 // a partition can neither take nor keep a lease. Both stores are replicated
 // on three servers once the cluster has three (Config.Replicas).
 //
+// # Desired state, placement, reconciler
+//
+// The KV bucket wbox_state holds the cluster's desired state: key
+// deployment (a Deployment: the topology's text, its components' digests,
+// its Tasks as placement sees them, who deployed it when; the bucket keeps
+// DeploymentHistory revisions: Node.Deployments) and key assignment (an
+// Assignment: the nodes each task runs on, and why). Node.Deploy stores a
+// deployment; every write is announced on wbox.<cluster>.state.changed
+// (Node.StateChanged). The bucket, like the leases bucket, is created by
+// the first deployment, so it gets as many replicas as the cluster has
+// then. Growing the replicas of existing buckets when nodes join later is
+// not done yet.
+//
+// Place is the placement: a pure, deterministic function of the tasks, the
+// live members and the previous assignment (pins and labels, capacity,
+// instances spread over nodes, boxes beside the drivers they are bound
+// to, sticky: nothing moves back when a member returns). Node.Reconcile
+// runs on every node; the one holding the lease ReconcilerLease places the
+// deployment whenever it, the members or the routes change, and writes the
+// assignment with a compare-and-set. Node.LiveMembers is the members minus
+// those whose server's route to this one closed (a killed process is
+// noticed at once, not after three heartbeats). The reconciler asks
+// JetStream to move the leaders of the state and leases streams to its
+// own server, so another node's death never stalls its writes while those
+// streams elect a leader. Applying an assignment (a node's kernel running
+// its share, stand-ins for the rest) is the CLI's: cmd/wbox/cluster.go.
+//
 // # Remote arrows
 //
 // An arrow whose target runs on another node crosses NATS, one
