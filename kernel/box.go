@@ -51,6 +51,7 @@ type boxTask struct {
 	callsIn, callsOut, errors                   atomic.Uint64
 	overloaded, timeouts, traps, memQuotaFaults atomic.Uint64
 	busy                                        atomic.Int64
+	lat                                         latency // metrics.go
 }
 
 func (k *Kernel) newBox(ctx context.Context, spec BoxSpec) (*boxTask, error) {
@@ -696,6 +697,7 @@ func (g *generation) deadErr(fn string) *TaskError {
 // restart).
 func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error) {
 	b.callsIn.Add(1)
+	start := time.Now() // metrics.go
 	res, err := b.call1(ctx, fn, args, nil)
 	for range 3 {
 		if err != errRetired {
@@ -712,6 +714,7 @@ func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error
 	if err != nil {
 		b.errors.Add(1)
 	}
+	b.lat.since(start)
 	return res, err
 }
 

@@ -85,13 +85,13 @@ func (d *driverTask) taskName() string { return d.name }
 // callBox is the driver's DriverEnv.Call.
 func (d *driverTask) callBox(ctx context.Context, box, fn string, args ...any) ([]any, error) {
 	d.callsOut.Add(1)
-	return d.k.Call(withCaller(ctx, d.name), box, fn, args...)
+	return d.callBoxObserved(withCaller(ctx, d.name), box, fn, args) // metrics.go
 }
 
 // serveHTTP is the driver's DriverEnv.ServeHTTP.
 func (d *driverTask) serveHTTP(ctx context.Context, box string, w http.ResponseWriter, r *http.Request) error {
 	d.callsOut.Add(1)
-	return d.k.ServeHTTP(withCaller(ctx, d.name), box, w, r)
+	return d.serveHTTPObserved(withCaller(ctx, d.name), box, w, r) // metrics.go
 }
 
 // start runs the supervisor: Run, again after failures, until stop.

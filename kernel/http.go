@@ -111,7 +111,7 @@ func (k *Kernel) ServeHTTP(ctx context.Context, box string, w http.ResponseWrite
 			r.Body = stallBody{ReadCloser: body, hc: hc}
 			defer func() { r.Body = body }()
 		}
-		err = t.serveHTTP(ctx, hc)
+		err = t.serveHTTPObserved(ctx, hc) // metrics.go
 		if hc.ran.Load() {
 			if hc.incomplete.Load() {
 				err = errors.Join(wasihttp.ErrIncomplete, err)

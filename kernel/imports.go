@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/wbox-dev/wbox/internal/semver"
 	"github.com/wbox-dev/wbox/wasmhost"
@@ -94,8 +95,17 @@ func bindNative(d *driverTask, caller, imp, export string, hi *wasmhost.HostInst
 	if err := d.native.Bind(caller, export, hi); err != nil {
 		return err
 	}
+	st := d.k.obs.arrow(caller, imp, d.name) // metrics.go
 	hi.WrapFuncs(func(fn string, f wasmhost.HostFunc) wasmhost.HostFunc {
 		return func(ctx context.Context, args []any) (res []any, err error) {
+			start := time.Now() // metrics.go
+			ctx, end := d.k.startCall(ctx, caller, imp, d.name, export, fn)
+			defer func() {
+				st.end(start, err)
+				if end != nil {
+					end(err)
+				}
+			}()
 			defer func() {
 				if r := recover(); r != nil {
 					err = &arrowError{from: caller, imp: imp, fn: fn, target: d.name,

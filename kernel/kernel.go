@@ -158,6 +158,7 @@ type Kernel struct {
 	wg      sync.WaitGroup // every goroutine the kernel started
 
 	comps *compCache
+	obs   observer // metrics.go
 }
 
 // New returns a kernel running nothing; Apply a Plan to start tasks.

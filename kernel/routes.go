@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wbox-dev/wbox/internal/semver"
 	"github.com/wbox-dev/wbox/wasmhost"
@@ -26,6 +27,7 @@ type route struct {
 	// names maps each function of the import to the target's export name
 	// ("iface#func"), precomputed to spare the hot path a concatenation.
 	names map[string]string
+	stats *arrowStats // metrics.go
 }
 
 func (r *routing) route(box, imp string) *route { return r.arrows[box][imp] }
@@ -41,7 +43,7 @@ func (r *routing) addArrows(b *boxTask, spec BoxSpec) error {
 		if _, dup := m[a.Import]; dup {
 			return fmt.Errorf("box %q: two arrows bind import %s", b.name, a.Import)
 		}
-		rt := &route{Arrow: a, names: map[string]string{}}
+		rt := &route{Arrow: a, names: map[string]string{}, stats: b.k.obs.arrow(b.name, a.Import, a.Target)}
 		switch t := r.tasks[a.Target].(type) {
 		case *boxTask:
 			if t == b {
@@ -195,7 +197,13 @@ func (b *boxTask) forwarder(imp, fn string) wasmhost.HostFunc {
 		if target == "" {
 			target = r.Export + "#" + fn
 		}
+		start := time.Now() // metrics.go
+		ctx, end := k.startCall(ctx, name, imp, r.Target, "", target)
 		res, err := r.box.call(ctx, target, args)
+		r.stats.end(start, err)
+		if end != nil {
+			end(err)
+		}
 		if err != nil {
 			return nil, &arrowError{from: name, imp: imp, fn: fn, target: r.Target, err: err}
 		}
