@@ -84,7 +84,10 @@ type Driver struct {
 	accepted, refused, calls atomic.Uint64
 }
 
-var _ kernel.Native = (*Driver)(nil)
+var (
+	_ kernel.Native    = (*Driver)(nil)
+	_ kernel.BoxCaller = (*Driver)(nil)
+)
 
 // New is the kernel.DriverFactory for kind "tcp". It opens nothing: Run
 // listens (the linker makes drivers only to check their settings).
@@ -221,9 +224,11 @@ func (d *Driver) Bind(caller, export string, imports *wasmhost.HostInstance) err
 	return fmt.Errorf("tcp driver %q exports nothing (it calls box %q; it is not called)", d.name, d.set.Box)
 }
 
-// Box is the box the driver calls (its `box` setting), for the linker's
-// check that it exists and exports Interface.
-func (d *Driver) Box() string { return d.set.Box }
+// Targets implements kernel.BoxCaller: the linker checks at deploy time
+// that the box of the setting box exists and exports Interface.
+func (d *Driver) Targets() []kernel.Target {
+	return []kernel.Target{{Box: d.set.Box, Export: Interface, Setting: "box"}}
+}
 
 // Addr returns the address the driver listens on once Run listens (nil
 // before): the port of listen: 127.0.0.1:0.

@@ -407,3 +407,33 @@ func TestRedisPersistence(t *testing.T) {
 		t.Errorf("ttl after a restart: %d", got)
 	}
 }
+
+// The linker checks the tcp driver's box before anything starts: a typo is
+// an error at the setting's file:line:col, and nothing listens.
+func TestRedisTopologyChecked(t *testing.T) {
+	n := newNode(t)
+	src, err := os.ReadFile(n.topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(src), "box: redis", "box: redsi", 1)
+	if err := os.WriteFile(n.topo, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, n.bin, "up", "--data", n.data, n.topo).CombinedOutput()
+	if err == nil {
+		t.Fatalf("wbox up accepted a tcp driver calling a missing box:\n%s", out)
+	}
+	line := 0
+	for i, l := range strings.Split(bad, "\n") {
+		if strings.Contains(l, "box: redsi") {
+			line = i + 1
+		}
+	}
+	want := fmt.Sprintf(`topology.yaml:%d:10: driver "redis-port" box: unknown box "redsi" (did you mean "redis"?)`, line)
+	if !strings.Contains(string(out), want) {
+		t.Fatalf("wbox up said:\n%s\nwant %s", out, want)
+	}
+}
