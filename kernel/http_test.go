@@ -273,3 +273,44 @@ func TestServeHTTPFromDriver(t *testing.T) {
 		t.Fatalf("driver calls out %d, want 1", d.Counters.CallsOut)
 	}
 }
+
+// A Go box reuses its instance; a handler that crashes answers 500, fails
+// the box, which restarts, and the next request is served.
+func TestServeHTTPCrashRestarts(t *testing.T) {
+	k := newKernel(t, kernel.Config{})
+	apply(t, k, kernel.Plan{Start: []kernel.BoxSpec{box(t, "web", "http-go")}})
+	s := k.Snapshot().Boxes["web"]
+	if s.Fresh || !s.HTTP {
+		t.Fatalf("http-go: Fresh %v, HTTP %v; want a reused HTTP box", s.Fresh, s.HTTP)
+	}
+	srv, _ := serveKernel(t, k, "web")
+	body := func(method, path, in string) (int, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(in))
+		req.Header.Set("x-hello", "go")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for i := range 3 {
+		if code, b := body("POST", "/e", strings.Repeat("z", i)); code != 200 || b != fmt.Sprintf("POST /e x-hello=go body=%d:%s", i, strings.Repeat("z", i)) {
+			t.Fatalf("request %d: %d %q", i, code, b)
+		}
+	}
+	if is := k.Snapshot().Boxes["web"].Instances; len(is) != 1 || is[0] != s.Instances[0] {
+		t.Fatalf("instances %v after 3 calls, want %v still", is, s.Instances)
+	}
+	if code, _ := body("GET", "/crash", ""); code != 500 {
+		t.Fatalf("a crashing handler: %d, want 500", code)
+	}
+	running(t, k, "web", 1)
+	if code, b := body("GET", "/after", ""); code != 200 || !strings.HasPrefix(b, "GET /after") {
+		t.Fatalf("after the restart: %d %q", code, b)
+	}
+	if !hasEvent(k, "web", kernel.EvBoxFailed) {
+		t.Fatal("no box.failed event")
+	}
+}
