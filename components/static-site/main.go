@@ -118,19 +118,23 @@ func Handle(req types.IncomingRequest, out types.ResponseOutparam) {
 	if resp.Body != "" {
 		write(w, []byte(resp.Body))
 	} else if resp.File != "" {
-		stream(w, resp.File, resp.Offset, resp.Length)
+		stream(w, resp.File, resp.ETag, resp.Offset, resp.Length)
 	}
 	w.BlockingFlush()
 	w.Drop()
 	types.OutgoingBodyFinish(body, cabi.None[types.Trailers]())
 }
 
-// stream copies length bytes of file p from off to w, ChunkSize at a time.
-func stream(w streams.OutputStream, p string, off, length uint64) {
+// stream copies length bytes of file p from off to w, ChunkSize at a
+// time, all from the version whose ETag is etag.
+func stream(w streams.OutputStream, p, etag string, off, length uint64) {
 	for length > 0 {
-		r := blob.Read(p, off, uint32(min(length, ChunkSize)))
+		r := blob.Read(p, off, uint32(min(length, ChunkSize)), cabi.Some(etag))
 		if r.IsErr || len(r.OK) == 0 {
-			return // changed under us: the client sees a short body
+			// Replaced (or removed) since the stat: stop rather than send a
+			// mix of two versions; the client sees a body shorter than its
+			// Content-Length and retries.
+			return
 		}
 		if !write(w, r.OK) {
 			return

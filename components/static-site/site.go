@@ -59,6 +59,7 @@ type Response struct {
 	Headers [][2]string
 	Body    string
 	File    string
+	ETag    string // of File: the reads fail if it is replaced meanwhile
 	Offset  uint64
 	Length  uint64
 }
@@ -170,7 +171,7 @@ func serveFile(cfg Config, req Request, p string, m Meta) Response {
 	r.set("content-type", contentType(p))
 	r.set("accept-ranges", "bytes")
 	r.set("x-content-type-options", "nosniff")
-	r.File, r.Offset, r.Length, r.Status = p, 0, m.Size, 200
+	r.File, r.ETag, r.Offset, r.Length, r.Status = p, m.ETag, 0, m.Size, 200
 	rng := req.Header("range")
 	if rng == "" || !ifRange(req.Header("if-range"), etag, mod) {
 		r.set("content-length", strconv.FormatUint(m.Size, 10))

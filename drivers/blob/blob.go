@@ -43,9 +43,10 @@ const (
 	ErrWrongKind
 	ErrReadOnly
 	ErrIO
+	ErrChanged
 )
 
-var errNames = [...]string{"invalid path", "not found", "wrong kind", "read-only", "i/o error"}
+var errNames = [...]string{"invalid path", "not found", "wrong kind", "read-only", "i/o error", "changed since its stat (another ETag)"}
 
 // Error is a failure the box sees as a wbox:blob error value.
 type Error struct {
@@ -86,11 +87,11 @@ var (
 	}}
 	errorType = &value.Type{Kind: value.KindVariant, Name: "error", Cases: []value.Case{
 		{Name: "invalid-path", Type: value.String}, {Name: "not-found"}, {Name: "wrong-kind"},
-		{Name: "read-only"}, {Name: "io", Type: value.String},
+		{Name: "read-only"}, {Name: "io", Type: value.String}, {Name: "changed"},
 	}}
 	pathParam  = value.Param{Name: "path", Type: value.String}
 	statType   = &value.FuncType{Params: []value.Param{pathParam}, Results: []value.Param{{Type: value.ResultOf(value.OptionOf(metaType), errorType)}}}
-	readType   = &value.FuncType{Params: []value.Param{pathParam, {Name: "offset", Type: value.U64}, {Name: "len", Type: value.U32}}, Results: []value.Param{{Type: value.ResultOf(value.ListOf(value.U8), errorType)}}}
+	readType   = &value.FuncType{Params: []value.Param{pathParam, {Name: "offset", Type: value.U64}, {Name: "len", Type: value.U32}, {Name: "if-etag", Type: value.OptionOf(value.String)}}, Results: []value.Param{{Type: value.ResultOf(value.ListOf(value.U8), errorType)}}}
 	listType   = &value.FuncType{Params: []value.Param{pathParam}, Results: []value.Param{{Type: value.ResultOf(value.ListOf(value.String), errorType)}}}
 	writeType  = &value.FuncType{Params: []value.Param{pathParam, {Name: "data", Type: value.ListOf(value.U8)}}, Results: []value.Param{{Type: value.ResultOf(nil, errorType)}}}
 	deleteType = &value.FuncType{Params: []value.Param{pathParam}, Results: []value.Param{{Type: value.ResultOf(value.Bool, errorType)}}}
@@ -201,7 +202,11 @@ func (d *Driver) Bind(caller, export string, imports *wasmhost.HostInstance) err
 		return result(value.Some([]any{m.Size, m.ModifiedNs, m.ETag, m.IsDir}), nil), nil
 	})
 	imports.TypedFunc("read", readType, func(ctx context.Context, args []any) ([]any, error) {
-		b, err := d.Read(ns, args[0].(string), args[1].(uint64), args[2].(uint32))
+		var ifETag string
+		if o := args[3].(value.Variant); o.Case == 1 {
+			ifETag = o.Value.(string)
+		}
+		b, err := d.Read(ns, args[0].(string), args[1].(uint64), args[2].(uint32), ifETag)
 		if b == nil {
 			b = []byte{}
 		}
@@ -363,8 +368,9 @@ func (d *Driver) Stat(ns, p string) (Meta, bool, error) {
 	return meta(fi), true, nil
 }
 
-// Read reads up to n bytes (at most MaxRead) of file p from off.
-func (d *Driver) Read(ns, p string, off uint64, n uint32) ([]byte, error) {
+// Read reads up to n bytes (at most MaxRead) of file p from off; with
+// ifETag != "", only while the file's ETag is still ifETag.
+func (d *Driver) Read(ns, p string, off uint64, n uint32, ifETag string) ([]byte, error) {
 	r, name, err := d.resolve(ns, p, false)
 	if err != nil {
 		return nil, err
@@ -380,6 +386,9 @@ func (d *Driver) Read(ns, p string, off uint64, n uint32) ([]byte, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, &Error{Kind: ErrWrongKind, Path: p}
+	}
+	if ifETag != "" && meta(fi).ETag != ifETag {
+		return nil, &Error{Kind: ErrChanged, Path: p}
 	}
 	size := uint64(fi.Size())
 	if off >= size || n == 0 {

@@ -60,17 +60,17 @@ func TestReadWriteListDelete(t *testing.T) {
 	if _, ok, err := d.Stat("a", "index.html/x"); ok || err != nil {
 		t.Fatalf("stat under a file = %v %v", ok, err)
 	}
-	got, err := d.Read("a", "index.html", 4, 100)
+	got, err := d.Read("a", "index.html", 4, 100, "")
 	if err != nil || string(got) != "hi</h1>" {
 		t.Fatalf("read = %q %v", got, err)
 	}
-	if got, err := d.Read("a", "index.html", 11, 100); err != nil || len(got) != 0 {
+	if got, err := d.Read("a", "index.html", 11, 100, ""); err != nil || len(got) != 0 {
 		t.Fatalf("read at EOF = %q %v", got, err)
 	}
-	if _, err := d.Read("a", "nope", 0, 1); kindOf(err) != ErrNotFound {
+	if _, err := d.Read("a", "nope", 0, 1, ""); kindOf(err) != ErrNotFound {
 		t.Fatalf("read missing: %v", err)
 	}
-	if _, err := d.Read("a", "css", 0, 1); kindOf(err) != ErrWrongKind {
+	if _, err := d.Read("a", "css", 0, 1, ""); kindOf(err) != ErrWrongKind {
 		t.Fatalf("read dir: %v", err)
 	}
 	names, err := d.List("a", "")
@@ -104,10 +104,10 @@ func TestReadWriteListDelete(t *testing.T) {
 	if err := d.Write("a", "big", big); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := d.Read("a", "big", 0, 1<<31); len(got) != MaxRead {
+	if got, _ := d.Read("a", "big", 0, 1<<31, ""); len(got) != MaxRead {
 		t.Fatalf("read %d bytes, want the cap %d", len(got), MaxRead)
 	}
-	if got, _ := d.Read("a", "big", MaxRead, 1<<31); len(got) != 10 {
+	if got, _ := d.Read("a", "big", MaxRead, 1<<31, ""); len(got) != 10 {
 		t.Fatalf("tail read %d bytes", len(got))
 	}
 	// The files are where the namespace says.
@@ -130,7 +130,7 @@ func TestConfinement(t *testing.T) {
 	d := newDriver(t, map[string]any{"dir": dir, "shared": true}, "")
 
 	for _, p := range []string{"../secret", "/etc/passwd", "a//b", "./ok.txt", "a/./b", "x/../ok.txt", "..", "a\\..\\b", "ok.txt\x00", ".wbox-tmp-123", "sub/.wbox-tmp-x"} {
-		if _, err := d.Read("", p, 0, 10); kindOf(err) != ErrInvalidPath {
+		if _, err := d.Read("", p, 0, 10, ""); kindOf(err) != ErrInvalidPath {
 			t.Errorf("read %q: %v, want invalid path", p, err)
 		}
 		if _, _, err := d.Stat("", p); kindOf(err) != ErrInvalidPath {
@@ -141,7 +141,7 @@ func TestConfinement(t *testing.T) {
 		}
 	}
 	for _, p := range []string{"abs-link", "rel-link", "dir-link/secret"} {
-		got, err := d.Read("", p, 0, 10)
+		got, err := d.Read("", p, 0, 10, "")
 		if kindOf(err) != ErrInvalidPath || got != nil {
 			t.Errorf("read %q = %q, %v; want invalid path", p, got, err)
 		} else if !strings.Contains(err.Error(), "out of the store") {
@@ -160,7 +160,7 @@ func TestConfinement(t *testing.T) {
 	if _, err := d.List("", "dir-link"); kindOf(err) != ErrInvalidPath {
 		t.Errorf("list through a link out: %v", err)
 	}
-	if got, err := d.Read("", "inside-link", 0, 10); err != nil || string(got) != "ok" {
+	if got, err := d.Read("", "inside-link", 0, 10, ""); err != nil || string(got) != "ok" {
 		t.Fatalf("link inside: %q %v", got, err)
 	}
 }
@@ -175,7 +175,7 @@ func TestReadOnly(t *testing.T) {
 	if _, err := d.Delete("", "a.txt"); kindOf(err) != ErrReadOnly {
 		t.Fatalf("delete: %v", err)
 	}
-	if got, err := d.Read("", "a.txt", 0, 5); err != nil || string(got) != "a" {
+	if got, err := d.Read("", "a.txt", 0, 5, ""); err != nil || string(got) != "a" {
 		t.Fatalf("read = %q %v", got, err)
 	}
 	// A read-only driver never creates its directory: a missing one fails Run.
@@ -204,7 +204,7 @@ func TestAtomicWrite(t *testing.T) {
 					return
 				default:
 				}
-				got, err := d.Read("a", "f", 0, size+1)
+				got, err := d.Read("a", "f", 0, size+1, "")
 				if err != nil {
 					errs <- err
 					return
@@ -257,7 +257,7 @@ func TestRestartKeepsData(t *testing.T) {
 	must(t, <-done)
 
 	d2 := newDriver(t, nil, data)
-	got, err := d2.Read("a", "x/y.txt", 0, 100)
+	got, err := d2.Read("a", "x/y.txt", 0, 100, "")
 	if err != nil || string(got) != "kept" {
 		t.Fatalf("after restart: %q %v", got, err)
 	}
@@ -269,6 +269,11 @@ func TestRestartKeepsData(t *testing.T) {
 	}
 	if m3, _, _ := d2.Stat("a", "x/y.txt"); m3.ETag == m1.ETag {
 		t.Fatal("the ETag did not change with the content")
+	} else if got, err := d2.Read("a", "x/y.txt", 1, 3, m3.ETag); err != nil || string(got) != "han" {
+		t.Fatalf("read if-etag current = %q %v", got, err)
+	}
+	if _, err := d2.Read("a", "x/y.txt", 0, 100, m1.ETag); kindOf(err) != ErrChanged {
+		t.Fatalf("read if-etag of the replaced version: %v, want changed", err)
 	}
 }
 
@@ -285,7 +290,7 @@ func TestSettings(t *testing.T) {
 		}
 	}
 	d := newDriver(t, nil, "")
-	if _, err := d.Read("a", "x", 0, 1); err == nil || !strings.Contains(err.Error(), "no directory") {
+	if _, err := d.Read("a", "x", 0, 1, ""); err == nil || !strings.Contains(err.Error(), "no directory") {
 		t.Fatalf("a described-only driver read: %v", err)
 	}
 	it := d.Exports()[Interface]

@@ -33,7 +33,7 @@ func FuzzPath(f *testing.F) {
 		}
 		d.Write("", p, []byte("x"))
 		d.Stat("", p)
-		d.Read("", p, 0, 1)
+		d.Read("", p, 0, 1, "")
 		d.List("", p)
 		d.Delete("", p)
 		ents, err := os.ReadDir(outside)

@@ -15,7 +15,10 @@ func Stat(path string) cabi.Result[cabi.Option[Meta], Error] {
 
 // Reads up to len bytes of the file at path from offset (the driver
 // returns at most 1 MiB per call); an empty list means end of file.
-func Read(path string, offset uint64, len_ uint32) cabi.Result[[]uint8, Error] {
+// With if-etag, fails with changed unless the file still has that ETag:
+// a file read in several calls is then one version, never a mix of an
+// old and a new one.
+func Read(path string, offset uint64, len_ uint32, ifEtag cabi.Option[string]) cabi.Result[[]uint8, Error] {
 	panic("wbox:blob/store@0.1.0#read: imports work only in a component (GOOS=wasip1)")
 }
 

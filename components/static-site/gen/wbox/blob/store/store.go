@@ -36,6 +36,9 @@ const (
 	ErrorCaseReadOnly
 	// Any other failure of the node's file system, with its message.
 	ErrorCaseIo
+	// The file's ETag is no longer the one read asked for: it was
+	// replaced since the caller's stat.
+	ErrorCaseChanged
 )
 
 // ErrorInvalidPath returns the case invalid-path(v).
@@ -52,3 +55,6 @@ func ErrorReadOnly() Error { return Error{Tag: ErrorCaseReadOnly} }
 
 // ErrorIo returns the case io(v).
 func ErrorIo(v string) Error { return Error{Tag: ErrorCaseIo, Io: v} }
+
+// ErrorChanged returns the case changed.
+func ErrorChanged() Error { return Error{Tag: ErrorCaseChanged} }

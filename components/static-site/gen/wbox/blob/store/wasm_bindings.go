@@ -49,6 +49,8 @@ func Stat(path string) cabi.Result[cabi.Option[Meta], Error] {
 			t9 = Error{Tag: ErrorCaseReadOnly}
 		case 4:
 			t9 = Error{Tag: ErrorCaseIo, Io: cabi.LoadString(t8 + 4)}
+		case 5:
+			t9 = Error{Tag: ErrorCaseChanged}
 		default:
 			panic("invalid discriminant of error")
 		}
@@ -61,43 +63,61 @@ func Stat(path string) cabi.Result[cabi.Option[Meta], Error] {
 
 //go:wasmimport wbox:blob/store@0.1.0 read
 //go:noescape
-func wasmimportRead(p0 uint32, p1 uint32, p2 uint64, p3 uint32, ret uint32)
+func wasmimportRead(p0 uint32, p1 uint32, p2 uint64, p3 uint32, p4 uint32, p5 uint32, p6 uint32, ret uint32)
 
 // Reads up to len bytes of the file at path from offset (the driver
 // returns at most 1 MiB per call); an empty list means end of file.
-func Read(path string, offset uint64, len_ uint32) cabi.Result[[]uint8, Error] {
+// With if-etag, fails with changed unless the file still has that ETag:
+// a file read in several calls is then one version, never a mix of an
+// old and a new one.
+func Read(path string, offset uint64, len_ uint32, ifEtag cabi.Option[string]) cabi.Result[[]uint8, Error] {
 	t1, t2 := cabi.LowerString(path)
-	ret := cabi.Alloc(16, 4)
-	wasmimportRead(t1, t2, uint64(offset), uint32(len_), ret)
-	runtime.KeepAlive(path)
-	t3 := ret
-	var t4 cabi.Result[[]uint8, Error]
-	switch cabi.Load[uint8](t3) {
+	var t3 uint32
+	var t4 uint32
+	var t5 uint32
+	switch uint32(cabi.Bool(ifEtag.Some)) {
 	case 0:
-		t5 := t3 + 4
-		t4 = cabi.Result[[]uint8, Error]{OK: cabi.LiftSlice[uint8](cabi.Load[uint32](t5), cabi.Load[uint32](t5+4))}
+		t3 = 0
 	case 1:
-		t6 := t3 + 4
-		var t7 Error
-		switch cabi.Load[uint8](t6) {
+		t3 = 1
+		t6, t7 := cabi.LowerString(ifEtag.Value)
+		t4 = t6
+		t5 = t7
+	}
+	ret := cabi.Alloc(16, 4)
+	wasmimportRead(t1, t2, uint64(offset), uint32(len_), t3, t4, t5, ret)
+	runtime.KeepAlive(path)
+	runtime.KeepAlive(ifEtag)
+	t8 := ret
+	var t9 cabi.Result[[]uint8, Error]
+	switch cabi.Load[uint8](t8) {
+	case 0:
+		t10 := t8 + 4
+		t9 = cabi.Result[[]uint8, Error]{OK: cabi.LiftSlice[uint8](cabi.Load[uint32](t10), cabi.Load[uint32](t10+4))}
+	case 1:
+		t11 := t8 + 4
+		var t12 Error
+		switch cabi.Load[uint8](t11) {
 		case 0:
-			t7 = Error{Tag: ErrorCaseInvalidPath, InvalidPath: cabi.LoadString(t6 + 4)}
+			t12 = Error{Tag: ErrorCaseInvalidPath, InvalidPath: cabi.LoadString(t11 + 4)}
 		case 1:
-			t7 = Error{Tag: ErrorCaseNotFound}
+			t12 = Error{Tag: ErrorCaseNotFound}
 		case 2:
-			t7 = Error{Tag: ErrorCaseWrongKind}
+			t12 = Error{Tag: ErrorCaseWrongKind}
 		case 3:
-			t7 = Error{Tag: ErrorCaseReadOnly}
+			t12 = Error{Tag: ErrorCaseReadOnly}
 		case 4:
-			t7 = Error{Tag: ErrorCaseIo, Io: cabi.LoadString(t6 + 4)}
+			t12 = Error{Tag: ErrorCaseIo, Io: cabi.LoadString(t11 + 4)}
+		case 5:
+			t12 = Error{Tag: ErrorCaseChanged}
 		default:
 			panic("invalid discriminant of error")
 		}
-		t4 = cabi.Result[[]uint8, Error]{IsErr: true, Err: t7}
+		t9 = cabi.Result[[]uint8, Error]{IsErr: true, Err: t12}
 	default:
 		panic("invalid discriminant of ")
 	}
-	return t4
+	return t9
 }
 
 //go:wasmimport wbox:blob/store@0.1.0 list
@@ -135,6 +155,8 @@ func List(path string) cabi.Result[[]string, Error] {
 			t10 = Error{Tag: ErrorCaseReadOnly}
 		case 4:
 			t10 = Error{Tag: ErrorCaseIo, Io: cabi.LoadString(t9 + 4)}
+		case 5:
+			t10 = Error{Tag: ErrorCaseChanged}
 		default:
 			panic("invalid discriminant of error")
 		}
@@ -178,6 +200,8 @@ func Write(path string, data []uint8) cabi.Result[cabi.Unit, Error] {
 			t8 = Error{Tag: ErrorCaseReadOnly}
 		case 4:
 			t8 = Error{Tag: ErrorCaseIo, Io: cabi.LoadString(t7 + 4)}
+		case 5:
+			t8 = Error{Tag: ErrorCaseChanged}
 		default:
 			panic("invalid discriminant of error")
 		}
@@ -217,6 +241,8 @@ func Delete(path string) cabi.Result[bool, Error] {
 			t6 = Error{Tag: ErrorCaseReadOnly}
 		case 4:
 			t6 = Error{Tag: ErrorCaseIo, Io: cabi.LoadString(t5 + 4)}
+		case 5:
+			t6 = Error{Tag: ErrorCaseChanged}
 		default:
 			panic("invalid discriminant of error")
 		}
