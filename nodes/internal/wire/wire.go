@@ -213,7 +213,7 @@ func appendValue(b []byte, t *value.Type, v any) ([]byte, error) {
 		if !ok {
 			return b, badGo(t, v)
 		}
-		if len(x) > math.MaxUint32 {
+		if uint64(len(x)) > math.MaxUint32 {
 			return b, errors.New("string longer than 4 GiB")
 		}
 		if !utf8.ValidString(x) {
@@ -227,7 +227,7 @@ func appendValue(b []byte, t *value.Type, v any) ([]byte, error) {
 			if !ok {
 				return b, badGo(t, v)
 			}
-			if len(x) > math.MaxUint32 {
+			if uint64(len(x)) > math.MaxUint32 {
 				return b, errors.New("list longer than 2^32-1")
 			}
 			b = binary.AppendUvarint(b, uint64(len(x)))
@@ -237,7 +237,7 @@ func appendValue(b []byte, t *value.Type, v any) ([]byte, error) {
 		if !ok {
 			return b, badGo(t, v)
 		}
-		if len(x) > math.MaxUint32 {
+		if uint64(len(x)) > math.MaxUint32 {
 			return b, errors.New("list longer than 2^32-1")
 		}
 		b = binary.AppendUvarint(b, uint64(len(x)))
