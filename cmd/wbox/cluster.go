@@ -20,6 +20,7 @@ import (
 	"time"
 
 	httpdriver "github.com/wbox-dev/wbox/drivers/http"
+	tcpdriver "github.com/wbox-dev/wbox/drivers/tcp"
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/linker"
 	"github.com/wbox-dev/wbox/nodes"
@@ -84,9 +85,34 @@ func (o *clusterOptions) enabled() bool {
 const remoteSuffix = "@remote"
 
 // driverPolicy says where a driver kind runs: on every node it may run on
-// (stateless: the HTTP ingress), or on one node with the boxes bound to it.
+// (the stateless ingresses, HTTP and TCP: every node answers), or on one
+// node with the boxes bound to it (the others keep their data there).
 func driverPolicy(kind string) (every bool) {
-	return kind == httpdriver.Kind
+	return kind == httpdriver.Kind || kind == tcpdriver.Kind
+}
+
+// targetsOf returns the boxes a driver calls (kernel.BoxCaller), asking its
+// factory with a zero environment as the linker does.
+func targetsOf(d *linker.Driver) []string {
+	f := drivers()[d.Kind]
+	if f == nil {
+		return nil
+	}
+	nat, err := f(kernel.DriverSpec{Name: d.Name, Kind: d.Kind, Settings: d.Settings}, kernel.DriverEnv{})
+	if err != nil {
+		return nil
+	}
+	bc, ok := nat.(kernel.BoxCaller)
+	if !ok {
+		return nil
+	}
+	var boxes []string
+	for _, t := range bc.Targets() {
+		if !slices.Contains(boxes, t.Box) {
+			boxes = append(boxes, t.Box)
+		}
+	}
+	return boxes
 }
 
 // cluster is a node's part in the cluster.
@@ -336,6 +362,9 @@ func (c *cluster) applyAssignment(ctx context.Context, d *nodes.Deployment, a *n
 		if served[b.Name] == b.Digest {
 			continue
 		}
+		if !servable(exports[b.Name]) {
+			continue // reached only on its own node (an ingress's box)
+		}
 		if err := c.nn.Serve(b.Name, exports[b.Name], n.k.Call); err != nil {
 			c.log.Warn("box not served to the cluster", "box", b.Name, "err", err)
 			continue
@@ -428,12 +457,20 @@ func localSpec(spec *kernel.Spec, a *nodes.Assignment, me string, digests map[st
 }
 
 // tasksOf describes a topology's boxes and drivers to placement.
+//
+// A box a driver calls (an ingress's routes) must run where the driver
+// runs: beside it for a driver on one node; on every node of an ingress
+// that runs on every node, with the ingress's pin and labels.
 func tasksOf(topo *linker.Topology, spec *kernel.Spec) []nodes.Task {
 	kinds := map[string]string{}
 	var ts []nodes.Task
+	calledBy := map[string][]*linker.Driver{}
 	for _, d := range topo.Drivers {
 		kinds[d.Name] = d.Kind
 		ts = append(ts, nodes.Task{Name: d.Name, Driver: d.Kind, Node: d.Placement.Node, Labels: d.Placement.Labels, Every: driverPolicy(d.Kind)})
+		for _, box := range targetsOf(d) {
+			calledBy[box] = append(calledBy[box], d)
+		}
 	}
 	arrows := map[string][]string{}
 	for _, b := range spec.Boxes {
@@ -445,7 +482,28 @@ func tasksOf(topo *linker.Topology, spec *kernel.Spec) []nodes.Task {
 	}
 	var boxes []nodes.Task
 	for _, b := range topo.Boxes {
-		boxes = append(boxes, nodes.Task{Name: b.Name, Instances: b.Instances, Node: b.Placement.Node, Labels: b.Placement.Labels, With: arrows[b.Name]})
+		t := nodes.Task{Name: b.Name, Instances: b.Instances, Node: b.Placement.Node, Labels: maps.Clone(b.Placement.Labels), With: arrows[b.Name]}
+		for _, d := range calledBy[b.Name] {
+			if !driverPolicy(d.Kind) {
+				if !slices.Contains(t.With, d.Name) {
+					t.With = append(t.With, d.Name)
+				}
+				continue
+			}
+			t.Every = true
+			if t.Node == "" {
+				t.Node = d.Placement.Node
+			}
+			for k, v := range d.Placement.Labels {
+				if t.Labels == nil {
+					t.Labels = map[string]string{}
+				}
+				if _, ok := t.Labels[k]; !ok {
+					t.Labels[k] = v
+				}
+			}
+		}
+		boxes = append(boxes, t)
 	}
 	return append(boxes, ts...)
 }
@@ -463,18 +521,18 @@ func who() string {
 // prepare parses, links and type-checks a topology on this node, puts its
 // components in the cluster's store, and returns the deployment. The caller
 // holds deployMu.
-func (c *cluster) prepare(ctx context.Context, req topologyRequest) (*nodes.Deployment, error) {
+func (c *cluster) prepare(ctx context.Context, req topologyRequest) (*nodes.Deployment, map[string]bool, error) {
 	if len(req.YAML) > linker.MaxFileSize {
-		return nil, fmt.Errorf("%s: file is larger than %d bytes", req.File, linker.MaxFileSize)
+		return nil, nil, fmt.Errorf("%s: file is larger than %d bytes", req.File, linker.MaxFileSize)
 	}
 	topo, err := linker.Parse(req.File, req.Dir, []byte(req.YAML))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	spec, err := c.n.l.Link(ctx, topo)
 	defer c.n.l.Prune(ctx, c.n.k.Snapshot().Spec(), c.currentSpec())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := &nodes.Deployment{File: req.File, Dir: req.Dir, YAML: req.YAML, Who: req.Who, Components: map[string]string{}, Tasks: tasksOf(topo, spec)}
 	if d.Who == "" {
@@ -487,13 +545,19 @@ func (c *cluster) prepare(ctx context.Context, req topologyRequest) (*nodes.Depl
 	for box, digest := range d.Components {
 		wasm, err := os.ReadFile(linker.StorePath(store, digest))
 		if err != nil {
-			return nil, fmt.Errorf("box %q: reading its component from the node's store: %w", box, err)
+			return nil, nil, fmt.Errorf("box %q: reading its component from the node's store: %w", box, err)
 		}
 		if _, err := c.nn.PutComponent(ctx, wasm); err != nil {
-			return nil, fmt.Errorf("box %q: %w", box, err)
+			return nil, nil, fmt.Errorf("box %q: %w", box, err)
 		}
 	}
-	return d, nil
+	unservable := map[string]bool{}
+	for _, b := range spec.Boxes {
+		if !servable(nodes.ExportsOf(b.Component.World())) {
+			unservable[b.Name] = true
+		}
+	}
+	return d, unservable, nil
 }
 
 func (c *cluster) currentSpec() *kernel.Spec {
@@ -511,7 +575,7 @@ func (c *cluster) deploy(ctx context.Context, req topologyRequest) (string, erro
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	c.n.deployMu.Lock()
-	d, err := c.prepare(ctx, req)
+	d, unservable, err := c.prepare(ctx, req)
 	c.n.deployMu.Unlock()
 	if err != nil {
 		return "", err
@@ -529,7 +593,7 @@ func (c *cluster) deploy(ctx context.Context, req topologyRequest) (string, erro
 		a, err := c.nn.Assignment(wctx)
 		if err == nil && a.Deployment == rev {
 			writePlacement(&b, d.Tasks, a.Tasks)
-			c.waitServed(wctx, d.Tasks, a.Tasks, &b)
+			c.waitServed(wctx, d.Tasks, a.Tasks, unservable, &b)
 			return b.String(), nil
 		}
 		select {
@@ -541,13 +605,27 @@ func (c *cluster) deploy(ctx context.Context, req topologyRequest) (string, erro
 	}
 }
 
+// servable reports whether a box's exports can be served across nodes:
+// not when it exports resource types (as wasi:http's incoming-handler
+// does: its ingress calls it on its own node).
+func servable(exports map[string]*wasmhost.InstanceType) bool {
+	for _, it := range exports {
+		for _, e := range it.Exports {
+			if e.Kind == wasmhost.ExternType && e.Resource != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // waitServed waits until every placed box is served by the nodes it is
 // placed on (they applied the assignment), or ctx ends.
-func (c *cluster) waitServed(ctx context.Context, tasks []nodes.Task, placed map[string]nodes.Placed, b *strings.Builder) {
+func (c *cluster) waitServed(ctx context.Context, tasks []nodes.Task, placed map[string]nodes.Placed, unservable map[string]bool, b *strings.Builder) {
 	for {
 		var missing []string
 		for _, t := range tasks {
-			if t.Driver != "" {
+			if t.Driver != "" || unservable[t.Name] {
 				continue
 			}
 			where := c.nn.Where(t.Name)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,6 +94,25 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 	}
 }
 
+// ingressAddr returns where the node's HTTP ingress listens, from its log.
+func ingressAddr(n *clusterNode) string {
+	log := n.stderr.String()
+	i := strings.LastIndex(log, `msg="http driver listening"`)
+	if i < 0 {
+		return ""
+	}
+	line := log[i:]
+	if j := strings.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	for _, f := range strings.Fields(line) {
+		if a, ok := strings.CutPrefix(f, "addr="); ok {
+			return a
+		}
+	}
+	return ""
+}
+
 func freeTCPPort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -139,7 +160,7 @@ func TestClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs three wbox nodes")
 	}
-	for _, c := range []string{"hello-front", "hello-greeter", "hello-counter"} {
+	for _, c := range []string{"hello-front", "hello-greeter", "hello-counter", "http-hello"} {
 		testcomponents.Path(t, c)
 	}
 	bin := wboxBinary(t)
@@ -176,16 +197,31 @@ func TestClusterFailover(t *testing.T) {
 
 	// Deploy through n1: the topology's components go into the cluster's
 	// store, and the reconciler places the boxes on all three nodes.
-	topo := writeTopology(t, t.TempDir(), "topology.yaml", nil)
+	// The hello example plus an HTTP ingress (on every node, each on a
+	// free port of 127.0.0.1) routing to a JS wasi:http box.
+	web := testcomponents.Path(t, "http-hello")
+	topo := writeTopology(t, t.TempDir(), "topology.yaml", func(s string) string {
+		s = strings.Replace(s, "boxes:\n", "boxes:\n  web:\n    component: "+web+"\n", 1)
+		return strings.Replace(s, "drivers:\n", "drivers:\n  ingress:\n    kind: http\n    listen: 127.0.0.1:0\n    routes:\n      - {path: /, box: web}\n", 1)
+	})
 	dep := ns[1].e.ok("deploy", topo)
-	for _, want := range []string{"deployment 1 of ", "front", "greeter", "counter", "kv (kv)", "beside kv"} {
+	for _, want := range []string{"deployment 1 of ", "front", "greeter", "counter", "kv (kv)", "beside kv", "ingress (http)   -> n0,n1,n2", "web              -> n0,n1,n2"} {
 		if !strings.Contains(dep, want) {
 			t.Errorf("deploy output lacks %q:\n%s", want, dep)
 		}
 	}
-	if strings.Contains(dep, "not running yet") || strings.Contains(dep, "nowhere") {
+	if strings.Contains(dep, "nowhere") {
 		t.Fatalf("deploy:\n%s", dep)
 	}
+	// Every node compiles the 14 MB JS box once (then it is cached).
+	waitUntil(t, 5*time.Minute, "every node to run its share", func() bool {
+		for _, n := range ns {
+			if !strings.Contains(n.stderr.String(), "applied the cluster's assignment") || ingressAddr(n) == "" {
+				return false
+			}
+		}
+		return true
+	})
 	st := ns[0].status()
 	where := map[string]string{}
 	for _, task := range []string{"front", "greeter", "counter", "kv (kv)"} {
@@ -226,6 +262,41 @@ func TestClusterFailover(t *testing.T) {
 	if victim == caller {
 		t.Fatal("the caller is the victim")
 	}
+	// Meanwhile the caller's HTTP ingress keeps answering.
+	httpDone := make(chan struct{})
+	type httpResult struct {
+		ok, failed int
+		last       string
+	}
+	httpRes := make(chan httpResult, 1)
+	go func() {
+		var r httpResult
+		hc := &http.Client{Timeout: 5 * time.Second}
+		url := "http://" + ingressAddr(caller) + "/hello"
+		for {
+			select {
+			case <-httpDone:
+				httpRes <- r
+				return
+			default:
+			}
+			resp, err := hc.Get(url)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					r.ok++
+				} else {
+					r.failed++
+					r.last = resp.Status
+				}
+			} else {
+				r.failed++
+				r.last = err.Error()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	victim.kill()
 	killed := time.Now()
 	var answered time.Duration
@@ -252,6 +323,12 @@ func TestClusterFailover(t *testing.T) {
 	if b := boxByName(t, byName[moved].status(), "greeter"); b.State != "running" {
 		t.Errorf("greeter on %s: %s", moved, b.State)
 	}
+	close(httpDone)
+	if r := <-httpRes; r.failed > 0 || r.ok == 0 {
+		t.Errorf("the HTTP ingress on %s through the kill: %d answers, %d failures (last: %s)", caller.name, r.ok, r.failed, r.last)
+	} else {
+		t.Logf("the HTTP ingress on %s answered %d requests through the kill", caller.name, r.ok)
+	}
 
 	// The killed node comes back (its token is in its data directory): it
 	// reads the assignment before starting anything, so it runs nothing.
@@ -275,8 +352,9 @@ func TestClusterFailover(t *testing.T) {
 	})
 	// One more heartbeat round, then nothing runs twice.
 	time.Sleep(1500 * time.Millisecond)
-	if st := back.status(); len(st.Boxes) != 0 {
-		t.Errorf("%s runs %v after its return", victim.name, st.Boxes)
+	// It runs only what runs on every node: web, behind its ingress.
+	if st := back.status(); len(st.Boxes) != 1 || st.Boxes[0].Name != "web" {
+		t.Errorf("%s runs %v after its return, want only web", victim.name, st.Boxes)
 	}
 	st = caller.status()
 	for _, box := range []string{"front", "greeter", "counter"} {
