@@ -528,6 +528,13 @@ func (d *Driver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if headerBytes(r) > d.set.MaxHeaderBytes {
+		// net/http reads up to MaxHeaderBytes plus 4 KiB of slack; the
+		// setting is exact.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request header fields too large", http.StatusRequestHeaderFieldsTooLarge)
+		return
+	}
 	if r.ContentLength > d.set.MaxBodyBytes {
 		w.Header().Set("Connection", "close")
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
@@ -575,4 +582,16 @@ func stripPrefix(r *http.Request, prefix string) *http.Request {
 	r2.URL = &u
 	r2.RequestURI = u.RequestURI()
 	return r2
+}
+
+// headerBytes is the size of a request's header section as wasi:http
+// counts it: names, values and 4 bytes per field, plus the host.
+func headerBytes(r *http.Request) int {
+	n := len(r.Host) + 8
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
