@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,10 +20,14 @@ import (
 	"github.com/wbox-dev/wbox/internal/testcomponents"
 )
 
-// TestFirstBox runs docs/first-box.md for every language, as a new user
-// would, with the real binary: wbox new, wbox build, wbox test, the
-// language's own test, wbox up on the generated topology and a real call
-// through wbox invoke. Every command it runs must appear in the doc.
+// TestFirstBox runs docs/first-box.md as a new user would, with the real
+// binary: the shell block of each language's section, and the blocks of the
+// state (--world kv) and HTTP (--world http) sections once per language
+// (they are written for Go and say "or --lang c, js, as": the test swaps
+// the language). Every line runs as written, from wbox new to wbox up on
+// the generated topology and a real call: wbox invoke, or an HTTP GET for
+// curl. Only the HTTP port is changed (to a free one, in the generated
+// topology.yaml and the URL), so parallel runs do not collide.
 func TestFirstBox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds boxes with every toolchain")
@@ -29,34 +37,142 @@ func TestFirstBox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	blocks := docBlocks(string(doc))
 	bin := wboxBinary(t)
-	for _, lang := range []string{"go", "c", "js", "as", "go-kv", "c-kv", "js-kv", "as-kv", "go-http", "js-http"} {
-		t.Run(lang, func(t *testing.T) {
+	type run struct{ name, section, lang string }
+	var runs []run
+	for _, l := range []string{"Go", "C", "JavaScript", "AssemblyScript"} {
+		runs = append(runs, run{langCode[l], l, ""})
+	}
+	for _, l := range []string{"go", "c", "js", "as"} {
+		runs = append(runs, run{l + "-kv", "A box with state", l}, run{l + "-http", "An HTTP box", l})
+	}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
 			t.Parallel()
-			var steps []step
-			if l, ok := strings.CutSuffix(lang, "-kv"); ok {
-				steps = kvSteps("counter-"+l, l)
-			} else if l, ok := strings.CutSuffix(lang, "-http"); ok {
-				steps = httpSteps("web-"+l, l)
-			} else {
-				steps = firstBoxSteps("hello-"+lang, lang)
+			lines, ok := blocks[r.section]
+			if !ok || len(lines) == 0 {
+				t.Fatalf("docs/first-box.md has no shell block under ## %s", r.section)
 			}
-			for _, s := range steps {
-				// The doc spells the kv and http walk-throughs out for Go only.
-				if strings.Contains(lang, "-") && !strings.HasPrefix(lang, "go-") {
-					break
+			if r.lang != "" {
+				if sec := string(doc[strings.Index(string(doc), "## "+r.section):]); !strings.Contains(sec[:strings.Index(sec, "```\n\n")], "# or --lang c, js, as") {
+					t.Fatalf("## %s does not say it works for every language", r.section)
 				}
-				if !bytes.Contains(doc, []byte(s.cmd)) {
-					t.Errorf("docs/first-box.md lacks the command %q", s.cmd)
-				}
+				lines = swapLang(lines, r.lang)
 			}
-			work := t.TempDir()
-			data := t.TempDir()
-			fb := &firstBox{t: t, bin: bin, root: root, dir: work, data: data}
-			for _, s := range steps {
-				fb.do(s)
+			fb := &firstBox{t: t, bin: bin, root: root, dir: t.TempDir(), data: t.TempDir(), hits: map[string]int{}}
+			for _, line := range lines {
+				fb.line(line)
 			}
 		})
+	}
+}
+
+var langCode = map[string]string{"Go": "go", "C": "c", "JavaScript": "js", "AssemblyScript": "as"}
+
+// docBlocks returns the command lines of the first ```sh block of every
+// "## " section, without comments.
+func docBlocks(doc string) map[string][]string {
+	out := map[string][]string{}
+	section, in := "", false
+	for _, l := range strings.Split(doc, "\n") {
+		switch {
+		case strings.HasPrefix(l, "## "):
+			section = strings.TrimPrefix(l, "## ")
+		case l == "```sh" && out[section] == nil:
+			in = true
+			out[section] = []string{}
+		case strings.HasPrefix(l, "```"):
+			in = false
+		case in:
+			if cmd, _, _ := strings.Cut(l, "#"); strings.TrimSpace(cmd) != "" {
+				out[section] = append(out[section], strings.TrimSpace(cmd))
+			}
+		}
+	}
+	return out
+}
+
+// swapLang turns the Go walk-through into lang's: --lang go and the -go
+// suffix of names.
+func swapLang(lines []string, lang string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		l = strings.ReplaceAll(l, "--lang go", "--lang "+lang)
+		out[i] = regexp.MustCompile(`-go\b`).ReplaceAllString(l, "-"+lang)
+	}
+	return out
+}
+
+// line runs one line of the doc, with what its output must show.
+func (fb *firstBox) line(cmd string) {
+	t := fb.t
+	t.Helper()
+	words := wordRE.FindAllString(cmd, -1)
+	want := ""
+	switch {
+	case words[0] == "curl":
+		fb.get(strings.Replace(words[1], "127.0.0.1:8080", fb.addr, 1))
+		return
+	case words[0] == "go":
+		want = "ok"
+	case words[0] == "node":
+		want = "pass 1"
+	case len(words) < 2 || words[0] != "wbox":
+	case words[1] == "new":
+		want = "created " + words[2]
+		fb.output(step{cmd, want})
+		if strings.Contains(cmd, "--world http") {
+			fb.freePort(filepath.Join(fb.dir, words[2], "topology.yaml"))
+		}
+		return
+	case words[1] == "test":
+		want = " 0 failed"
+	case words[1] == "up":
+		want = "wbox is up"
+	case words[1] == "invoke" && words[3] == "greet":
+		want = `"Hello, ` + strings.Trim(words[4], `'"`) + `!"`
+	case words[1] == "invoke" && words[3] == "hit":
+		fb.hits[words[4]]++
+		want = fmt.Sprint(fb.hits[words[4]])
+	}
+	fb.output(step{cmd, want})
+}
+
+// freePort moves the generated topology's HTTP listener to a free port.
+func (fb *firstBox) freePort(topo string) {
+	t := fb.t
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb.addr = l.Addr().String()
+	l.Close()
+	data, err := os.ReadFile(topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("127.0.0.1:8080")) {
+		t.Fatalf("%s does not listen on 127.0.0.1:8080 as the doc says:\n%s", topo, data)
+	}
+	if err := os.WriteFile(topo, bytes.ReplaceAll(data, []byte("127.0.0.1:8080"), []byte(fb.addr)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get is curl: a GET whose answer must be the box's greeting.
+func (fb *firstBox) get(url string) {
+	t := fb.t
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	t.Logf("$ curl %s\n%s %s", url, resp.Status, body)
+	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(string(body), "Hello from ") || !strings.HasSuffix(string(body), "You asked for /hello\n") {
+		t.Fatalf("GET %s: %s %q (%v)", url, resp.Status, body, err)
 	}
 }
 
@@ -67,58 +183,14 @@ type step struct {
 	want string
 }
 
-func firstBoxSteps(name, lang string) []step {
-	steps := []step{
-		{"wbox new " + name + " --lang " + lang, "created " + name},
-		{"cd " + name, ""},
-		{"wbox build", ""},
-		{"wbox test", "1 passed, 0 failed"},
-	}
-	switch lang {
-	case "go":
-		steps = append(steps, step{"go test ./...", "ok"})
-	case "js":
-		steps = append(steps, step{"node --test", "pass 1"})
-	}
-	return append(steps,
-		step{"wbox up topology.yaml", "wbox is up"},
-		step{`wbox invoke ` + name + ` greet '"Ada"'`, `"Hello, Ada!"`},
-	)
-}
-
-// kvSteps walk through a box with state: --world kv, its import of
-// wbox:kv/store bound to the node's kv driver by the generated topology.
-func kvSteps(name, lang string) []step {
-	return []step{
-		{"wbox new " + name + " --lang " + lang + " --world kv", "created " + name},
-		{"cd " + name, ""},
-		{"wbox build", ""},
-		{"wbox test", "1 passed, 0 failed"},
-		{"wbox up topology.yaml", "wbox is up"},
-		{`wbox invoke ` + name + ` hit '"Ada"'`, "1"},
-		{`wbox invoke ` + name + ` hit '"Ada"'`, "2"},
-		{`wbox invoke ` + name + ` hit '"Bob"'`, "1"},
-	}
-}
-
-// httpSteps walk through an HTTP box (--world http): wbox test serves the
-// GET requests listed in box.yaml through wbox's wasi:http host. (The
-// node does not run HTTP drivers yet, so there is no wbox up here.)
-func httpSteps(name, lang string) []step {
-	return []step{
-		{"wbox new " + name + " --lang " + lang + " --world http", "created " + name},
-		{"cd " + name, ""},
-		{"wbox build", ""},
-		{"wbox test", "ok   GET /hello"},
-	}
-}
-
 type firstBox struct {
 	t    *testing.T
 	bin  string
 	root string
 	dir  string // working directory of the next command
 	data string // the node's data directory
+	addr string // the HTTP listener (host:port) of an http world's topology
+	hits map[string]int
 }
 
 var wordRE = regexp.MustCompile(`'[^']*'|\S+`)
