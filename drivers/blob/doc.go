@@ -38,6 +38,15 @@
 // both within the file system's clock granularity would keep its ETag;
 // the driver's own writes always get a fresh inode and modification time.
 //
+// A reader of a file larger than one read (1 MiB at most, 64 KiB for the
+// static-site box) passes the ETag of its stat as if-etag: a read after the
+// file was replaced fails with changed instead of returning bytes of the
+// new version, so the reader never stitches two versions together.
+//
+// list takes a directory, not a key prefix: it returns the directory's
+// entries (subdirectories with a trailing "/"), which is what a website's
+// listing needs and costs one readdir; a recursive walk is the caller's.
+//
 // # Why not wasi:blobstore
 //
 // The standard proposal (github.com/WebAssembly/wasi-blobstore) was
