@@ -128,17 +128,35 @@ func (n *Node) LiveMembers() []Member {
 // leadStreams asks JetStream to move the leaders of the state and leases
 // streams to this node (the reconciler): then the loss of another node
 // never stalls the reconciler's writes while those streams elect a new
-// leader (seconds), which would delay failover by as much. Best effort.
+// leader (seconds), which would delay failover by as much. It also grows
+// the replicas of the cluster's streams (state, leases, components) when
+// the cluster has grown since they were created (up to three). Best
+// effort.
 func (n *Node) leadStreams(ctx context.Context) {
 	js, err := jetstream.New(n.nc)
 	if err != nil {
 		return
 	}
-	for _, name := range []string{"KV_" + stateBucket, "KV_" + leasesBucket} {
+	for _, name := range []string{"KV_" + stateBucket, "KV_" + leasesBucket, "OBJ_" + componentsBucket} {
 		actx, cancel := context.WithTimeout(ctx, time.Second)
 		st, err := js.Stream(actx, name)
 		cancel()
 		if err != nil {
+			continue
+		}
+		if cfg := st.CachedInfo().Config; n.cfg.Replicas == 0 && cfg.Replicas < n.replicas() {
+			cfg.Replicas = n.replicas()
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := js.UpdateStream(actx, cfg)
+			cancel()
+			if err != nil {
+				n.log.Warn("reconciler: growing a stream's replicas", "stream", name, "replicas", cfg.Replicas, "err", err)
+			} else {
+				n.log.Info("reconciler: grew a stream's replicas", "stream", name, "replicas", cfg.Replicas)
+			}
+			continue // its leader may change: move it next time
+		}
+		if name == "OBJ_"+componentsBucket {
 			continue
 		}
 		ci := st.CachedInfo().Cluster

@@ -111,3 +111,51 @@ func TestReconcile(t *testing.T) {
 		return err == nil && na.Deployment == rev2 && len(na.Tasks) == 2
 	})
 }
+
+// A deployment made on two nodes is replicated twice; when a third joins,
+// the reconciler grows the cluster's streams to three replicas, so the
+// loss of any one node keeps the desired state available.
+func TestReplicasGrow(t *testing.T) {
+	ns := startCluster(t, 2, nil)
+	runReconcilers(t, ns)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := ns[0].Deploy(ctx, &Deployment{File: "t.yaml", Tasks: []Task{{Name: "a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the deployment to be placed", func() bool {
+		_, err := ns[1].Assignment(ctx)
+		return err == nil
+	})
+	replicas := func(stream string) int {
+		js, err := ns[0].JetStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := js.Stream(ctx, stream)
+		if err != nil {
+			return 0
+		}
+		return s.CachedInfo().Config.Replicas
+	}
+	if r := replicas("KV_" + stateBucket); r != 2 {
+		t.Fatalf("state replicas on two nodes: %d", r)
+	}
+	c := testConfig(t, "n2")
+	c.Join = []string{ns[0].RouteURL()}
+	c.Token = readTokenFile(t, ns[0])
+	n2 := startNode(t, c)
+	runReconcilers(t, []*Node{n2})
+	waitFor(t, 30*time.Second, "three replicas of the state and leases", func() bool {
+		return replicas("KV_"+stateBucket) == 3 && replicas("KV_"+leasesBucket) == 3
+	})
+}
+
+func readTokenFile(t *testing.T, n *Node) string {
+	t.Helper()
+	tok, err := readToken(n.cfg.DataDir + "/" + TokenFileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
