@@ -19,8 +19,16 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/wbox-dev/wbox/internal/testcomponents"
 )
+
+// TestMain checks that no goroutine outlives the tests (idle client
+// connections are closed first).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -147,6 +155,7 @@ func TestSelfhost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the wbox binary")
 	}
+	t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
 	comps := map[string]string{}
 	for _, c := range []string{"static-site", "kv-counter", "redis-kv"} {
 		comps[c] = testcomponents.Path(t, c)

@@ -20,8 +20,16 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/wbox-dev/wbox/internal/testcomponents"
 )
+
+// TestMain checks that no goroutine outlives the tests (idle client
+// connections are closed first).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 // syncBuffer is a bytes.Buffer safe to read while a process writes it.
 type syncBuffer struct {
@@ -180,6 +188,7 @@ func TestStaticSite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the wbox binary")
 	}
+	t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
 	topo, addr, big := example(t)
 	up(t, topo, addr)
 	base := "http://" + addr
