@@ -12,8 +12,8 @@
 // inline lines; a pipeline is parsed in one call. Malformed input gets
 // "-ERR Protocol error: ..." and the connection is closed.
 //
-// Layout in the bucket "default": the value of key K is under "v:K", its
-// expiry (absolute, in Unix milliseconds, decimal) under "t:K" — empty when
+// Layout in the bucket "default": the value of key K is under "K#v", its
+// expiry (absolute, in Unix milliseconds, decimal) under "K#t" — empty when
 // it has none, so a SET writes both in one set-many. Expired keys are
 // dropped lazily when read (wasi:clocks wall-clock decides). Keys must be
 // UTF-8 (the store's keys are WIT strings).
@@ -296,12 +296,15 @@ static int utf8(const uint8_t *p, size_t n) {
   return 1;
 }
 
-// skey makes the store key "<prefix>:<key>" in the arena.
-static kv_str_t skey(char prefix, bytes_t k) {
+// skey makes the store key "<key>#<kind>" in the arena. The kind is the
+// last byte, so no two (key, kind) pairs share a store key, whatever bytes
+// the keys hold; and a key's value and expiry sort side by side (one page
+// of the B+tree to write, not two).
+static kv_str_t skey(char kind, bytes_t k) {
   char *p = arena_alloc(k.len + 2, 1);
-  p[0] = prefix;
-  p[1] = ':';
-  memcpy(p + 2, k.ptr, k.len);
+  memcpy(p, k.ptr, k.len);
+  p[k.len] = '#';
+  p[k.len + 1] = kind;
   return (kv_str_t){p, k.len + 2};
 }
 
