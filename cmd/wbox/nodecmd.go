@@ -47,6 +47,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	debug := fs.Bool("debug", false, "log debug records too")
 	var co clusterOptions
 	co.register(fs)
+	oo := registerObserve(fs) // observe.go
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return exitCode(2)
 	}
-	return runNodeIn(ctx, *data, "", &co, logger(stderr, *debug), stdout, stderr)
+	return runNodeIn(withObserve(ctx, oo), *data, "", &co, logger(stderr, *debug), stdout, stderr)
 }
 
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,6 +64,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	debug := fs.Bool("debug", false, "log debug records too")
 	var co clusterOptions
 	co.register(fs)
+	oo := registerObserve(fs) // observe.go
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,7 +72,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return exitCode(2)
 	}
-	return runNodeIn(ctx, *data, fs.Arg(0), &co, logger(stderr, *debug), stdout, stderr)
+	return runNodeIn(withObserve(ctx, oo), *data, fs.Arg(0), &co, logger(stderr, *debug), stdout, stderr)
 }
 
 // runNodeWith runs a node until ctx is done or `wbox stop`; with a
@@ -130,6 +132,12 @@ func runNodeIn(ctx context.Context, data, file string, co *clusterOptions, log *
 		}
 		log.Info("node stopped")
 	}()
+	stopObserve, err := startObserve(ctx, n, c, data, log) // observe.go
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopObserve()
 	log.Info("node listening", "socket", socketPath(data), "pid", os.Getpid())
 	if c != nil {
 		c.n = n
