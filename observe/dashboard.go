@@ -165,7 +165,9 @@ func (d *Dashboard) handleGraph(w http.ResponseWriter, r *http.Request) {
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func arrowID(a kernel.ArrowMetrics) string { return "arrow:" + a.From + "|" + a.Import + "|" + a.Target }
+func arrowID(a kernel.ArrowMetrics) string {
+	return "arrow:" + a.From + "|" + a.Import + "|" + a.Target
+}
 
 // boxDetail is /ui/box/NAME: what a click on a box shows.
 type boxDetail struct {

@@ -26,9 +26,9 @@ type Collector struct {
 
 	boxCalls, boxErrors, boxOverloaded, boxTimeouts, boxTraps *prometheus.Desc
 	boxLatency, boxInFlight, boxRestarts, boxMemory, boxUp    *prometheus.Desc
-	arrowCalls, arrowErrors, arrowLatency                      *prometheus.Desc
-	drvCalls, drvErrors, drvRestarts, drvUp                    *prometheus.Desc
-	natsUp, members                                            *prometheus.Desc
+	arrowCalls, arrowErrors, arrowLatency                     *prometheus.Desc
+	drvCalls, drvErrors, drvRestarts, drvUp                   *prometheus.Desc
+	natsUp, members                                           *prometheus.Desc
 }
 
 // NewCollector returns the collector of k's boxes, arrows and drivers;
