@@ -254,3 +254,8 @@ build_static_site() {
 ss=$root/components/static-site
 k=$(key static-site go jco -- "$ss/go.mod" "$ss/box.yaml" "$ss"/*.go "$ss"/wit/*.wit "$ss"/wit/deps/*/*.wit)
 expect='wasi:http/incoming-handler@0.2' build static-site "wbox build (Go), ~40s" "$k"
+
+# drivers/blob's test box: wbox:blob write and delete, exported as codes.
+build_blob_probe() { "$jco" parse "$root/drivers/blob/testdata/blob-probe.wat" -o "$1/blob-probe.wasm"; }
+k=$(key blob-probe jco -- "$root/drivers/blob/testdata/blob-probe.wat")
+expect='wbox:blob-probe/probe@0.1.0;' build blob-probe "jco parse, ~2s" "$k"
