@@ -34,7 +34,8 @@
 // and the error logged; so is one whose call into the box fails (a trap, a
 // timeout, a missing box). Calls go through the kernel (DriverEnv.Call) as
 // the driver, at most max_calls at once (more connections wait for a slot
-// rather than overload the box).
+// rather than overload the box; a call the box refuses as overloaded is
+// retried).
 //
 // Stopping (the driver's context ends): the listener closes, reads are cut
 // off, a call in progress finishes and its reply is written (for at most

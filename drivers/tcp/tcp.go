@@ -459,6 +459,16 @@ func (cn *conn) callBox(fn string, args ...any) ([]any, error) {
 	}
 	defer func() { <-cn.d.slots }()
 	res, err := cn.d.call(cn.hard, cn.d.set.Box, fn, args...)
+	// A box with a lower limits.max-in-flight than max_calls refuses calls
+	// before running them: wait for it rather than drop the connection.
+	for wait := time.Millisecond; err != nil && errors.Is(err, kernel.ErrOverloaded); wait = min(2*wait, 50*time.Millisecond) {
+		select {
+		case <-time.After(wait):
+		case <-cn.hard.Done():
+			return nil, fmt.Errorf("box %q %s (conn %d): %w", cn.d.set.Box, fn, cn.id, err)
+		}
+		res, err = cn.d.call(cn.hard, cn.d.set.Box, fn, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("box %q %s (conn %d): %w", cn.d.set.Box, fn, cn.id, err)
 	}

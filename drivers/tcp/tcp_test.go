@@ -51,7 +51,7 @@ func (w *logWriter) Write(p []byte) (int, error) {
 
 // start runs the box (instances 1) and a driver with settings on top of
 // listen: 127.0.0.1:0 and box: lines.
-func start(t *testing.T, settings map[string]any) *env {
+func start(t *testing.T, settings map[string]any, boxOpts ...func(*kernel.BoxSpec)) *env {
 	t.Helper()
 	wasm, err := os.ReadFile(testcomponents.Path(t, "tcp-lines"))
 	if err != nil {
@@ -93,9 +93,13 @@ func start(t *testing.T, settings map[string]any) *env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	box := kernel.BoxSpec{Name: "lines", Wasm: wasm, Instances: 1,
+		Restart: kernel.RestartPolicy{Backoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}}
+	for _, o := range boxOpts {
+		o(&box)
+	}
 	err = k.Apply(ctx, &kernel.Plan{
-		Start: []kernel.BoxSpec{{Name: "lines", Wasm: wasm, Instances: 1,
-			Restart: kernel.RestartPolicy{Backoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}}},
+		Start:        []kernel.BoxSpec{box},
 		StartDrivers: []kernel.DriverSpec{{Name: "port", Kind: tcpdriver.Kind, Settings: set}},
 	})
 	if err != nil {
@@ -285,6 +289,38 @@ func TestSlowClientWriteTimeout(t *testing.T) {
 	// The driver still serves others.
 	if got := e.dial().ask("alive"); got != "alive" {
 		t.Fatalf("after: %q", got)
+	}
+}
+
+// A box that accepts fewer calls at once than the driver makes gets them
+// in turn: connections are not dropped for an overloaded box.
+func TestOverloadedBoxWaits(t *testing.T) {
+	e := start(t, map[string]any{"max_calls": 16}, func(b *kernel.BoxSpec) { b.Limits.MaxInFlight = 1 })
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for i := range 3 { // the box refuses a fourth connection
+		c := e.dial()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 300 {
+				want := fmt.Sprintf("c%d-%d", i, j)
+				if _, err := io.WriteString(c.c, want+"\n"); err != nil {
+					errs <- err
+					return
+				}
+				l, err := c.r.ReadString('\n')
+				if err != nil || l != want+"\n" {
+					errs <- fmt.Errorf("conn %d request %d: %q, %v", i, j, l, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 
