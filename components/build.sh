@@ -233,6 +233,9 @@ expect='wbox:kv-probe/probe@0.1.0;' build kv-probe "wbox build (go), ~20s" "$k"
 build_http_go() { build_sdk_project "$1" http-go; }
 k=$(key http-go go jco -- $(cd "$root" && find components/http-go -type f ! -name '*.wasm' | sort | sed "s|^|$root/|"))
 expect='wasi:http/incoming-handler@0.2' build http-go "wbox build (go), ~20s" "$k"
+build_hello_web() { build_sdk_project "$1" hello-web; }
+k=$(key hello-web go jco -- $(cd "$root" && find components/hello-web -type f ! -name '*.wasm' | sort | sed "s|^|$root/|"))
+expect='wasi:http/incoming-handler@0.2' build hello-web "wbox build (go), ~30s" "$k"
 build_kv_counter() { build_sdk_project "$1" kv-counter; }
 k=$(key kv-counter go jco -- $(cd "$root" && find components/kv-counter -type f ! -name '*.wasm' | sort | sed "s|^|$root/|"))
 expect='wasi:http/incoming-handler@0.2' build kv-counter "wbox build (go), ~20s" "$k"
