@@ -84,7 +84,11 @@ func Place(tasks []Task, members []Member, prev map[string]Placed) map[string]Pl
 			why = append(why, "beside "+w)
 		}
 		if len(eligible) == 0 {
-			out[t.Name] = Placed{Nodes: []string{}, Why: noRoom(t, ms, load, out, followers[t.Name])}
+			why := noRoom(t, ms, load, out, followers[t.Name])
+			if c := constraint(t); c != "" {
+				why = c + "; " + why
+			}
+			out[t.Name] = Placed{Nodes: []string{}, Why: why}
 			continue
 		}
 		var p Placed

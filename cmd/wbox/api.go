@@ -55,6 +55,8 @@ type clusterStatus struct {
 	PlacedBy   string          `json:"placed_by,omitempty"`
 	Reconciler string          `json:"reconciler,omitempty"`
 	Placement  []placementInfo `json:"placement,omitempty"`
+	// History is the last deployments, oldest first.
+	History []deploymentInfo `json:"history,omitempty"`
 }
 
 type memberInfo struct {

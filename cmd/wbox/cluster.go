@@ -182,9 +182,11 @@ func (c *cluster) run(ctx context.Context) {
 		peers := c.nn.Peers()
 		var lastErr string
 		for {
-			err := c.apply(ctx)
+			// Failover first: it needs no JetStream (whose streams may
+			// be electing leaders after a loss), only what was applied.
+			err := c.failover(ctx)
 			if err == nil {
-				err = c.failover(ctx)
+				err = c.apply(ctx)
 			}
 			switch {
 			case err != nil && ctx.Err() == nil && err.Error() != lastErr:
@@ -214,16 +216,24 @@ func (c *cluster) run(ctx context.Context) {
 	}()
 }
 
+// close leaves the cluster. It waits for the apply loop until ctx ends: a
+// cold compile of a large component does not stop at once.
 func (c *cluster) close(ctx context.Context) error {
-	c.wg.Wait()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		c.log.Warn("leaving the cluster while a deployment is still being applied")
+	}
 	return c.nn.Close(ctx)
 }
 
 // apply makes the node run its share of the current assignment.
 func (c *cluster) apply(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	a, err := c.nn.Assignment(ctx)
+	rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
+	defer rcancel()
+	a, err := c.nn.Assignment(rctx)
 	if errors.Is(err, nodes.ErrNoDeployment) {
 		return nil
 	}
@@ -242,13 +252,15 @@ func (c *cluster) apply(ctx context.Context) error {
 	if done {
 		return nil
 	}
-	d, err := c.nn.Deployment(ctx)
+	d, err := c.nn.Deployment(rctx)
 	if err != nil {
 		return err
 	}
 	if d.Revision != a.Deployment {
 		return nil // the reconciler has not placed it yet
 	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
 	c.mu.Lock()
 	spec := c.spec
 	if c.dep == nil || c.dep.Revision != d.Revision {
@@ -765,6 +777,11 @@ func (c *cluster) status(ctx context.Context) *clusterStatus {
 	if a != nil {
 		st.Assignment, st.PlacedBy = a.Revision, a.By
 	}
+	if hist, err := c.nn.Deployments(ctx); err == nil {
+		for _, d := range hist[max(0, len(hist)-historyShown):] {
+			st.History = append(st.History, deploymentInfo{Revision: d.Revision, File: d.File, Who: d.Who, Time: d.Time, Via: d.Node})
+		}
+	}
 	if st.Deployment != nil { // the leases bucket exists only since the first deployment
 		st.Reconciler, _ = c.nn.LeaseHolder(ctx, nodes.ReconcilerLease)
 	}
@@ -815,6 +832,9 @@ func (c *cluster) invoke(w http.ResponseWriter, r *http.Request, req invokeReque
 	return true
 }
 
+// historyShown is how many deployments `wbox status` lists.
+const historyShown = 10
+
 // printCluster prints the cluster part of `wbox status`.
 func printCluster(w io.Writer, c *clusterStatus) {
 	fmt.Fprintf(w, "cluster %s, this node %s, reconciler %s\n", c.Cluster, c.Name, orDash(c.Reconciler))
@@ -837,6 +857,12 @@ func printCluster(w io.Writer, c *clusterStatus) {
 		fmt.Fprintln(tw, "\nTASK\tRUNS ON\tWHY")
 		for _, p := range c.Placement {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Task, orDash(strings.Join(p.Nodes, ",")), p.Why)
+		}
+	}
+	if len(c.History) > 1 {
+		fmt.Fprintln(tw, "\nDEPLOYMENT\tWHEN\tWHO\tVIA\tFILE")
+		for _, d := range c.History {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", d.Revision, d.Time.Local().Format(time.DateTime), d.Who, d.Via, d.File)
 		}
 	}
 	tw.Flush()

@@ -160,7 +160,7 @@ func TestClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs three wbox nodes")
 	}
-	for _, c := range []string{"hello-front", "hello-greeter", "hello-counter", "http-hello"} {
+	for _, c := range []string{"hello-front", "hello-greeter", "hello-counter", "http-go"} {
 		testcomponents.Path(t, c)
 	}
 	bin := wboxBinary(t)
@@ -198,13 +198,21 @@ func TestClusterFailover(t *testing.T) {
 	// Deploy through n1: the topology's components go into the cluster's
 	// store, and the reconciler places the boxes on all three nodes.
 	// The hello example plus an HTTP ingress (on every node, each on a
-	// free port of 127.0.0.1) routing to a JS wasi:http box.
-	web := testcomponents.Path(t, "http-hello")
+	// free port of 127.0.0.1) routing to a Go wasi:http box.
+	web := testcomponents.Path(t, "http-go")
 	topo := writeTopology(t, t.TempDir(), "topology.yaml", func(s string) string {
 		s = strings.Replace(s, "boxes:\n", "boxes:\n  web:\n    component: "+web+"\n", 1)
 		return strings.Replace(s, "drivers:\n", "drivers:\n  ingress:\n    kind: http\n    listen: 127.0.0.1:0\n    routes:\n      - {path: /, box: web}\n", 1)
 	})
-	dep := ns[1].e.ok("deploy", topo)
+	// (deploy links every component on its node first: under load a
+	// cold compile can take a while)
+	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer dcancel()
+	depOut, err := exec.CommandContext(dctx, bin, "deploy", "--data", dirs[1], topo).CombinedOutput()
+	if err != nil {
+		t.Fatalf("deploy: %v\n%s\nits node's log:\n%s", err, depOut, ns[1].stderr)
+	}
+	dep := string(depOut)
 	for _, want := range []string{"deployment 1 of ", "front", "greeter", "counter", "kv (kv)", "beside kv", "ingress (http)   -> n0,n1,n2", "web              -> n0,n1,n2"} {
 		if !strings.Contains(dep, want) {
 			t.Errorf("deploy output lacks %q:\n%s", want, dep)
@@ -213,7 +221,7 @@ func TestClusterFailover(t *testing.T) {
 	if strings.Contains(dep, "nowhere") {
 		t.Fatalf("deploy:\n%s", dep)
 	}
-	// Every node compiles the 14 MB JS box once (then it is cached).
+	// Every node compiles the components once (then they are cached).
 	waitUntil(t, 5*time.Minute, "every node to run its share", func() bool {
 		for _, n := range ns {
 			if !strings.Contains(n.stderr.String(), "applied the cluster's assignment") || ingressAddr(n) == "" {
@@ -255,6 +263,18 @@ func TestClusterFailover(t *testing.T) {
 	}
 	if text := caller.e.ok("status"); !strings.Contains(text, "NODE") || !strings.Contains(text, "RUNS ON") {
 		t.Errorf("status lacks the cluster:\n%s", text)
+	}
+	// plan explains placement: the deployed topology changes nothing; a
+	// box pinned to an unknown node runs nowhere, and plan says why.
+	if plan := caller.e.ok("plan", topo); !strings.Contains(plan, "placement on 3 live nodes (n0, n1, n2)") ||
+		!strings.Contains(plan, "= greeter") || !strings.Contains(plan, "stays on "+where["greeter"]) {
+		t.Errorf("plan of the deployed topology:\n%s", plan)
+	}
+	pinned := writeTopology(t, t.TempDir(), "pinned.yaml", func(s string) string {
+		return strings.Replace(s, "    config:\n      language: en\n", "    config:\n      language: en\n    placement: {node: n9}\n", 1)
+	})
+	if plan := caller.e.ok("plan", pinned); !strings.Contains(plan, "pinned to n9; runs nowhere: n0: not node n9") {
+		t.Errorf("plan of a box pinned to an unknown node:\n%s", plan)
 	}
 
 	// SIGKILL greeter's node; greeter serves again on a survivor.
@@ -300,6 +320,13 @@ func TestClusterFailover(t *testing.T) {
 	victim.kill()
 	killed := time.Now()
 	var answered time.Duration
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range ns {
+				t.Logf("log of %s:\n%s", n.name, n.stderr)
+			}
+		}
+	})
 	waitUntil(t, 15*time.Second, "greeter to serve again", func() bool {
 		out, _, code := caller.e.run("invoke", "front", "hello", `"Bob"`)
 		// (visits may count failed attempts: front may reach the
