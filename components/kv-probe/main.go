@@ -5,6 +5,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 
 	"kv-probe/gen/cabi"
@@ -101,6 +102,7 @@ func init() {
 		})
 	}
 	probe.Exports.CasRace = casRace
+	probe.Exports.CasAdd = casAdd
 	probe.Exports.Log = func(level, context, msg string) {
 		levels := map[string]logging.Level{"trace": logging.LevelTrace, "debug": logging.LevelDebug,
 			"info": logging.LevelInfo, "warn": logging.LevelWarn, "error": logging.LevelError, "critical": logging.LevelCritical}
@@ -139,6 +141,40 @@ func casRace(bucket, key, interloper, mine string) cabi.Result[string, string] {
 		}
 		trace = append(trace, "swapped")
 		return cabi.OK[string, string](strings.Join(trace, "; "))
+	})
+}
+
+// casAdd: see the WIT.
+func casAdd(bucket, key string, delta int64) cabi.Result[uint32, string] {
+	return with(bucket, func(b store.Bucket) cabi.Result[uint32, string] {
+		r := atomics.CasNew(b, key)
+		if r.IsErr {
+			return cabi.Err[uint32]("cas.new: " + errText(r.Err))
+		}
+		cas := r.OK
+		for attempts := uint32(1); ; attempts++ {
+			cur := cas.Current()
+			if cur.IsErr {
+				cas.Drop()
+				return cabi.Err[uint32]("current: " + errText(cur.Err))
+			}
+			n := int64(0)
+			if cur.OK.Some {
+				var err error
+				if n, err = strconv.ParseInt(string(cur.OK.Value), 10, 64); err != nil {
+					cas.Drop()
+					return cabi.Err[uint32]("not a number: " + string(cur.OK.Value))
+				}
+			}
+			sw := atomics.Swap(cas, []byte(strconv.FormatInt(n+delta, 10)))
+			if !sw.IsErr {
+				return cabi.OK[uint32, string](attempts)
+			}
+			if sw.Err.Tag != atomics.CasErrorCaseCasFailed {
+				return cabi.Err[uint32]("swap: " + errText(sw.Err.StoreError))
+			}
+			cas = sw.Err.CasFailed
+		}
 	})
 }
 

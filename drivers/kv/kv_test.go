@@ -505,3 +505,66 @@ arrows:
 		t.Fatal(err)
 	}
 }
+
+// A redeploy that changes the driver's settings restarts it: the new driver
+// starts beside the old one and waits for it to let go of the file; the box
+// is rebound to it and its calls wait for the file to open.
+func TestSettingsChangeRestartsOnSameFile(t *testing.T) {
+	n := newNode(t, t.TempDir())
+	n.mustDeploy(oneBox)
+	n.call("app", "set", "b", "k", "own namespace")
+	n.mustDeploy(strings.Replace(oneBox, "kv: {kind: kv}", "kv: {kind: kv, namespaces: {shop: [app]}}", 1))
+	if got := optString(n.call("app", "get", "b", "k")); got != "<none>" {
+		t.Fatalf("in the shared namespace: %q", got)
+	}
+	n.call("app", "set", "b", "k", "shop's")
+	n.mustDeploy(oneBox)
+	if got := optString(n.call("app", "get", "b", "k")); got != "own namespace" {
+		t.Fatalf("back in its own namespace: %q", got)
+	}
+	if st := n.k.Snapshot(); len(st.Drivers) != 1 || st.Drivers["kv"].State != kernel.StateRunning || st.Drivers["kv"].Restarts != 0 {
+		t.Fatalf("drivers: %+v", st.Drivers)
+	}
+}
+
+// Compare-and-swap loops from 8 callers on 4 instances lose no update: a
+// swap succeeds only over the value its cas saw.
+func TestCompareAndSwapConcurrentCallers(t *testing.T) {
+	n := newNode(t, t.TempDir())
+	n.mustDeploy(strings.Replace(oneBox, "app: {component: PROBE}", "app: {component: PROBE, instances: 4}", 1))
+	const callers, each = 8, 15
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var swaps uint32
+	errs := make(chan string, callers*each)
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				res, err := n.k.Call(ctx, "app", "wbox:kv-probe/probe@0.1.0#cas-add", "b", "sum", int64(2))
+				cancel()
+				switch {
+				case err != nil:
+					errs <- err.Error()
+				case res[0].(value.Variant).Case != 0:
+					errs <- res[0].(value.Variant).Value.(string)
+				default:
+					mu.Lock()
+					swaps += res[0].(value.Variant).Value.(uint32)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	if got := optString(n.call("app", "get", "b", "sum")); got != fmt.Sprint(2*callers*each) {
+		t.Fatalf("after %d cas additions: %q", callers*each, got)
+	}
+	t.Logf("%d additions took %d swaps", callers*each, swaps)
+}

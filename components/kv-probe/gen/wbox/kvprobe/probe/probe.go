@@ -27,6 +27,10 @@ var Exports struct {
 	// again with the cas the failure returned. Returns a trace such as
 	// "conflict current=interloper; swapped".
 	CasRace func(bucket string, key string, interloper string, mine string) cabi.Result[string, string]
+	// Adds delta to the decimal number under key (absent is 0) with a
+	// compare-and-swap loop: cas.new, current, swap, and on cas-failed again
+	// with the cas it returned. Returns how many swaps it took.
+	CasAdd func(bucket string, key string, delta int64) cabi.Result[uint32, string]
 	// Logs msg through wasi:logging at level (trace, debug, info, warn,
 	// error, critical).
 	Log func(level string, context string, msg string)

@@ -291,6 +291,30 @@ func wasmexportPostCasRace(uint32) {
 	cabi.PostReturn()
 }
 
+//go:wasmexport wbox:kv-probe/probe@0.1.0#cas-add
+func wasmexportCasAdd(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint64) uint32 {
+	if Exports.CasAdd == nil {
+		panic("probe.Exports.CasAdd is not set: set it in an init function")
+	}
+	r := Exports.CasAdd(cabi.LiftString(p0, p1), cabi.LiftString(p2, p3), int64(p4))
+	ret := cabi.Alloc(12, 4)
+	t1 := ret
+	switch uint32(cabi.Bool(r.IsErr)) {
+	case 0:
+		cabi.Store(t1, uint8(0))
+		cabi.Store(t1+4, uint32(r.OK))
+	case 1:
+		cabi.Store(t1, uint8(1))
+		cabi.StoreString(t1+4, r.Err)
+	}
+	return ret
+}
+
+//go:wasmexport cabi_post_wbox:kv-probe/probe@0.1.0#cas-add
+func wasmexportPostCasAdd(uint32) {
+	cabi.PostReturn()
+}
+
 //go:wasmexport wbox:kv-probe/probe@0.1.0#log
 func wasmexportLog(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32) {
 	if Exports.Log == nil {
