@@ -106,7 +106,11 @@ func (k *Kernel) ServeHTTP(ctx context.Context, box string, w http.ResponseWrite
 	switch t := k.routes.Load().tasks[box].(type) {
 	case *boxTask:
 		hc := &httpCall{w: w, r: r}
-		if r.Body != nil && r.Body != http.NoBody {
+		if r.Body == nil { // a client request (server requests always have one)
+			r.Body = http.NoBody
+			defer func() { r.Body = nil }()
+		}
+		if r.Body != http.NoBody {
 			body := r.Body
 			r.Body = stallBody{ReadCloser: body, hc: hc}
 			defer func() { r.Body = body }()
