@@ -39,15 +39,12 @@ func TestLeafNode(t *testing.T) {
 	leafWasm := readComponent(t, "leaf")
 	relayWasm := readComponent(t, "relay")
 	const relayIface = "wbox:test/relay@0.1.0"
-	hub, tok := startHub(t, func(c *Config) { c.Replicas = 1 })
+	hub, tok := startHub(t, nil)
 	if !strings.HasPrefix(hub.LeafURL(), "nats://127.0.0.1:") {
 		t.Fatalf("leaf URL %q", hub.LeafURL())
 	}
 	c := testConfig(t, "edge")
 	c.Leaf, c.Token = []string{hub.LeafURL()}, tok
-	// The default counts members, and the edge is one without a
-	// JetStream server: the hub alone has one.
-	c.Replicas = 1
 	edge := startNode(t, c)
 	if edge.RouteURL() != "" || edge.LeafURL() != "" {
 		t.Errorf("the edge node listens: routes %q, leaf %q", edge.RouteURL(), edge.LeafURL())
@@ -99,6 +96,8 @@ func TestLeafNode(t *testing.T) {
 	}
 
 	// The edge's cluster state is the hub's JetStream.
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	wasm := bytes.Repeat([]byte("\x00asm edge "), 1000)
 	digest, err := edge.PutComponent(ctx, wasm)
 	if err != nil {

@@ -226,7 +226,8 @@ func (n *Node) startEmbedded(ctx context.Context) error {
 	if ferr := n.nlog.fatal(); ferr != nil {
 		return fmt.Errorf("embedded NATS: %w", ferr)
 	}
-	opts2 := append(n.connOptions(), nats.InProcessServer(srv), nats.Token(tok))
+	// A loaded machine may take more than nats.go's default 2s.
+	opts2 := append(n.connOptions(), nats.InProcessServer(srv), nats.Token(tok), nats.Timeout(timeoutFrom(ctx, 10*time.Second)))
 	// In process, TLS is not needed (the server does not ask for it): the
 	// nats:// scheme keeps the client from starting it.
 	nc, err := nats.Connect(strings.Replace(srv.ClientURL(), "tls://", "nats://", 1), opts2...)

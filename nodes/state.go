@@ -29,13 +29,22 @@ const (
 const DefaultLeaseTTL = 4 * time.Second
 
 // replicas is how many copies JetStream keeps of cluster state:
-// Config.Replicas, else three when the cluster has three members or more,
-// else as many as it has.
+// Config.Replicas, else three when the cluster has three JetStream servers
+// or more, else as many as it has. The servers are the members with a
+// route URL: edge nodes (--leaf) run no JetStream, and a node alone has
+// one. On an external NATS (--nats), whose servers are not members, every
+// member counts.
 func (n *Node) replicas() int {
 	if n.cfg.Replicas > 0 {
 		return n.cfg.Replicas
 	}
-	return min(3, max(1, len(n.Members())))
+	servers := 0
+	for _, m := range n.Members() {
+		if m.RouteURL != "" || n.cfg.NATS != "" {
+			servers++
+		}
+	}
+	return min(3, max(1, servers))
 }
 
 // ErrDigest: a component binary does not hash to its digest.
