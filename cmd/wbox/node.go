@@ -36,11 +36,27 @@ import (
 //	DIR/events.log     the kernel's event log (JSON lines)
 //	DIR/drivers/NAME/  each driver's data
 //	DIR/store/sha256/  every component deployed, by digest
-//	DIR/compiled/      compiled machine code
+//
+// Compiled machine code is not in it: it goes to the user's cache
+// directory (~/.cache/wbox/compiled, shared with `wbox call` and every other
+// node of the user), because compiling a large component takes seconds to
+// minutes and the code depends only on the component's bytes, wazero and the
+// CPU (wazero keys each file so, and writes it atomically, so concurrent
+// nodes may share it). Without a user cache directory it goes to
+// DIR/compiled/.
 
 // drivers are the native driver kinds this binary has.
 func drivers() map[string]kernel.DriverFactory {
 	return map[string]kernel.DriverFactory{kv.Kind: kv.New, blob.Kind: blob.New, tcpdriver.Kind: tcpdriver.New, httpdriver.Kind: httpdriver.Factory}
+}
+
+// compiledDir is where a node with data directory dataDir caches compiled
+// machine code (see the layout above).
+func compiledDir(dataDir string) string {
+	if d := defaultCacheDir(); d != "" {
+		return d
+	}
+	return filepath.Join(dataDir, "compiled")
 }
 
 // defaultDataDir is $WBOX_DATA, else ~/.local/share/wbox.
@@ -81,7 +97,7 @@ func newNode(ctx context.Context, dataDir string, log *slog.Logger, extra map[st
 	}
 	kdrivers := drivers()
 	maps.Copy(kdrivers, extra) // the cluster's stand-ins of remote boxes
-	k, err := kernel.New(kernel.Config{Logger: log, DataDir: dataDir, Drivers: kdrivers, CacheDir: filepath.Join(dataDir, "compiled")})
+	k, err := kernel.New(kernel.Config{Logger: log, DataDir: dataDir, Drivers: kdrivers, CacheDir: compiledDir(dataDir)})
 	if err != nil {
 		return nil, err
 	}
