@@ -103,6 +103,11 @@ func init() {
 	}
 	probe.Exports.CasRace = casRace
 	probe.Exports.CasAdd = casAdd
+	probe.Exports.LogMany = func(n uint32) {
+		for i := range n {
+			logging.Log(logging.LevelInfo, "", "line "+strconv.FormatUint(uint64(i), 10))
+		}
+	}
 	probe.Exports.Log = func(level, context, msg string) {
 		levels := map[string]logging.Level{"trace": logging.LevelTrace, "debug": logging.LevelDebug,
 			"info": logging.LevelInfo, "warn": logging.LevelWarn, "error": logging.LevelError, "critical": logging.LevelCritical}

@@ -38,10 +38,12 @@ func newNode(t *testing.T, dataDir string) *node {
 	t.Helper()
 	cache, _ := os.UserCacheDir()
 	k, err := kernel.New(kernel.Config{
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DataDir:  dataDir,
-		Drivers:  map[string]kernel.DriverFactory{kv.Kind: kv.New},
-		CacheDir: filepath.Join(cache, "wbox", "test-compiled"),
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DataDir: dataDir,
+		Drivers: map[string]kernel.DriverFactory{kv.Kind: kv.New},
+		// TestLoggingRateLimit counts every line.
+		EventBuffer: 1 << 14,
+		CacheDir:    filepath.Join(cache, "wbox", "test-compiled"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -567,4 +569,49 @@ func TestCompareAndSwapConcurrentCallers(t *testing.T) {
 		t.Fatalf("after %d cas additions: %q", callers*each, got)
 	}
 	t.Logf("%d additions took %d swaps", callers*each, swaps)
+}
+
+// A box logging faster than the limit loses lines, and each line that
+// gets through after a loss says how many were dropped since the previous
+// one: every line is accounted for.
+func TestLoggingRateLimit(t *testing.T) {
+	n := newNode(t, t.TempDir())
+	n.mustDeploy(oneBox)
+	ctx := context.Background()
+	if _, err := n.k.Call(ctx, "app", "wbox:kv-probe/probe@0.1.0#log-many", uint32(5000)); err != nil {
+		t.Fatal(err)
+	}
+	// Until a line logged after the burst gets through.
+	for range 1000 {
+		if _, err := n.k.Call(ctx, "app", "wbox:kv-probe/probe@0.1.0#log", "info", "", "after"); err != nil {
+			t.Fatal(err)
+		}
+		evs := n.k.Events(0, "app")
+		if e := evs[len(evs)-1]; e.Kind == kernel.EvLog && e.Msg == "after" {
+			break
+		}
+	}
+	lines, dropped, afters := 0, 0, 0
+	for _, e := range n.k.Events(0, "app") {
+		if e.Kind != kernel.EvLog {
+			continue
+		}
+		if e.Msg == "after" {
+			afters++
+		} else {
+			lines++
+		}
+		if d := e.Attrs["dropped"]; d != "" {
+			var k int
+			fmt.Sscan(d, &k)
+			dropped += k
+		}
+	}
+	if lines < 1000 || lines >= 5000 || afters == 0 {
+		t.Fatalf("%d of 5000 lines logged at once got through (and %d after); want the burst (1000) and not all", lines, afters)
+	}
+	// Each "after" call logged one line: those dropped are in the count too.
+	if lines+dropped < 5000 {
+		t.Fatalf("%d lines + %d counted as dropped < 5000 logged", lines, dropped)
+	}
 }

@@ -34,4 +34,6 @@ var Exports struct {
 	// Logs msg through wasi:logging at level (trace, debug, info, warn,
 	// error, critical).
 	Log func(level string, context string, msg string)
+	// Logs n lines "line I" at info, as fast as it can.
+	LogMany func(n uint32)
 }

@@ -327,3 +327,16 @@ func wasmexportLog(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uin
 func wasmexportPostLog() {
 	cabi.PostReturn()
 }
+
+//go:wasmexport wbox:kv-probe/probe@0.1.0#log-many
+func wasmexportLogMany(p0 uint32) {
+	if Exports.LogMany == nil {
+		panic("probe.Exports.LogMany is not set: set it in an init function")
+	}
+	Exports.LogMany(uint32(p0))
+}
+
+//go:wasmexport cabi_post_wbox:kv-probe/probe@0.1.0#log-many
+func wasmexportPostLogMany() {
+	cabi.PostReturn()
+}
