@@ -67,6 +67,7 @@ type asgen struct {
 	tuples   map[int]bool
 	externs  strings.Builder // @external declarations
 	n        int
+	qual     string // prefix of the bindings' names in the module written ("" or "gen.")
 }
 
 var asKeywords = map[string]bool{
@@ -198,16 +199,19 @@ func (g *asgen) asType(t wit.Type) string {
 		}
 		return "Array<" + g.asType(k.Type) + ">"
 	case *wit.Option:
-		return "Option<" + g.asType(k.Type) + ">"
+		return g.qual + "Option<" + g.asType(k.Type) + ">"
 	case *wit.Result:
-		return "Result<" + g.asType(k.OK) + ", " + g.asType(k.Err) + ">"
+		return g.qual + "Result<" + g.asType(k.OK) + ", " + g.asType(k.Err) + ">"
 	case *wit.Tuple:
+		if len(k.Types) > 16 {
+			fail("tuples of more than 16 elements are not supported")
+		}
 		g.tuples[len(k.Types)] = true
 		var ps []string
 		for _, e := range k.Types {
 			ps = append(ps, g.asType(e))
 		}
-		return fmt.Sprintf("Tuple%d<%s>", len(k.Types), strings.Join(ps, ", "))
+		return fmt.Sprintf("%sTuple%d<%s>", g.qual, len(k.Types), strings.Join(ps, ", "))
 	case *wit.Own:
 		return g.resource(k.Type)
 	case *wit.Borrow:
@@ -256,7 +260,7 @@ func (g *asgen) named(td *wit.TypeDef) string {
 	q := ns + "." + name
 	key := "type " + q
 	if slices.Contains(g.used, key) {
-		return q
+		return g.qual + q
 	}
 	g.used = append(g.used, key)
 	var b strings.Builder
@@ -313,7 +317,7 @@ func (g *asgen) named(td *wit.TypeDef) string {
 		fail("type %s (%T) is not supported by the AssemblyScript bindings", *td.Name, td.Kind)
 	}
 	g.bodies[td.Owner].WriteString(b.String())
-	return q
+	return g.qual + q
 }
 
 func (g *asgen) run(impl string) (string, string) {
@@ -341,10 +345,25 @@ func (g *asgen) run(impl string) (string, string) {
 		}
 	}
 	methods := map[string]*strings.Builder{}
+	addResource := func(owner wit.TypeOwner, module string, td *wit.TypeDef) {
+		m := &strings.Builder{}
+		methods[g.namespace(owner)+"."+asPascal(*td.Name)] = m
+		ext := g.extern(module, "[resource-drop]"+*td.Name, []string{"u32"}, "void")
+		fmt.Fprintf(m, "    // drop drops this handle.\n    drop(): void {\n      %s(this.handle);\n    }\n", ext)
+	}
+	// Resources of the world itself.
+	for _, item := range w.Imports.All() {
+		if td, ok := item.(*wit.TypeDef); ok {
+			g.asType(td)
+			if _, ok := td.Kind.(*wit.Resource); ok {
+				addResource(w, "$root", td)
+			}
+		}
+	}
 	for key, item := range w.Imports.All() {
 		if ref, ok := item.(*wit.InterfaceRef); ok {
 			i := ref.Interface
-			ns := g.namespace(i)
+			g.namespace(i)
 			for _, td := range i.TypeDefs.All() {
 				g.asType(td)
 			}
@@ -353,10 +372,7 @@ func (g *asgen) run(impl string) (string, string) {
 					if g.exported[i] {
 						fail("interface %s is both imported and exported and has resources: not supported", ifaceID(i, key))
 					}
-					m := &strings.Builder{}
-					methods[ns+"."+asPascal(*td.Name)] = m
-					ext := g.extern(ifaceID(i, key), "[resource-drop]"+*td.Name, []string{"u32"}, "void")
-					fmt.Fprintf(m, "    // drop drops this handle.\n    drop(): void {\n      %s(this.handle);\n    }\n", ext)
+					addResource(i, ifaceID(i, key), td)
 				}
 			}
 			for _, f := range i.Functions.All() {
@@ -399,7 +415,7 @@ func (g *asgen) run(impl string) (string, string) {
 	b.WriteString("// The world's types and imports; see world.ts for the exports.\n")
 	b.WriteString("import { Option, Result, some, none, ok, err, mark, release, alloc, liftString, lowerString, liftBytes, lowerBytes } from \"./cabi\";\n")
 	b.WriteString("export { Option, Result, some, none, ok, err } from \"./cabi\";\n\n")
-	for n := 2; n <= 16; n++ {
+	for n := 1; n <= 16; n++ {
 		if !g.tuples[n] {
 			continue
 		}
@@ -410,8 +426,8 @@ func (g *asgen) run(impl string) (string, string) {
 		}
 		fmt.Fprintf(&b, "export class Tuple%d<%s> {\n  constructor(%s) {}\n}\n\n", n, strings.Join(tps, ", "), strings.Join(ps, ", "))
 	}
-	if g.tuples[1] || g.tuples[0] {
-		fail("tuples of fewer than two elements are not supported")
+	if g.tuples[0] {
+		fail("empty tuples are not supported")
 	}
 	b.WriteString(g.externs.String())
 	for _, owner := range g.order {
@@ -453,7 +469,7 @@ func (g *asgen) run(impl string) (string, string) {
 	}
 	if g.tuples != nil {
 		var ts []string
-		for n := 2; n <= 16; n++ {
+		for n := 1; n <= 16; n++ {
 			if g.tuples[n] {
 				ts = append(ts, fmt.Sprintf("Tuple%d", n))
 			}
@@ -1104,4 +1120,57 @@ func (e *asbody) store(t wit.Type, x, addr string) {
 		return
 	}
 	fail("store %T", k)
+}
+
+// GenerateASStub returns a skeleton of the module that implements a world's
+// exports in AssemblyScript (Options.Impl): every exported function, with
+// its signature, throwing "not implemented". `wbox bindgen --lang as
+// --stub FILE` writes it as a starting point.
+func GenerateASStub(opts Options) (stub []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(genError); ok {
+				stub, err = nil, e
+				return
+			}
+			panic(r)
+		}
+	}()
+	w, err := FindWorld(opts.Resolve, opts.World)
+	if err != nil {
+		return nil, err
+	}
+	g := &asgen{world: w, ns: map[wit.TypeOwner]string{}, exported: map[wit.TypeOwner]bool{}, tuples: map[int]bool{},
+		bodies: map[wit.TypeOwner]*strings.Builder{}}
+	g.run("../box") // names the namespaces and types as the bindings do
+	g.qual = "gen."
+	sig := func(f *wit.Function) string {
+		var ps []string
+		for _, p := range f.Params {
+			ps = append(ps, "_"+asCamel(p.Name)+": "+g.asType(p.Type))
+		}
+		return "(" + strings.Join(ps, ", ") + "): " + g.retType(f)
+	}
+	var body strings.Builder
+	for _, item := range w.Exports.All() {
+		switch it := item.(type) {
+		case *wit.InterfaceRef:
+			fmt.Fprintf(&body, "export namespace %s {\n", asCamel(*it.Interface.Name))
+			for _, f := range it.Interface.Functions.All() {
+				fmt.Fprintf(&body, "  export function %s%s {\n    throw new Error(\"%s: not implemented\");\n  }\n\n", asCamel(f.Name), sig(f), f.Name)
+			}
+			body.WriteString("}\n\n")
+		case *wit.Function:
+			fmt.Fprintf(&body, "export function %s%s {\n  throw new Error(\"%s: not implemented\");\n}\n\n", asCamel(it.Name), sig(it), it.Name)
+		}
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = "gen"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "// The exports of world %s/%s, to implement.\n", w.Package.Name.String(), w.Name)
+	fmt.Fprintf(&b, "// The bindings are imported as gen: an exported namespace of this module\n// may have the name of one of theirs.\n// @ts-ignore: unused import\nimport * as gen from \"./%s/bindings\";\n\n", dir)
+	b.WriteString(strings.TrimSuffix(body.String(), "\n"))
+	return []byte(b.String()), nil
 }
