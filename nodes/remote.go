@@ -246,6 +246,7 @@ func (r *Remote) call(ctx context.Context, caller string, f *remoteFunc, args []
 	if len(chain) > 0 {
 		h[hdrChain] = []string{strings.Join(chain, ",")}
 	}
+	injectTrace(ctx, h) // trace.go
 	resp, err := r.n.nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: f.subject, Data: data, Header: h})
 	if err != nil {
 		switch {

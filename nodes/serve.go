@@ -200,7 +200,9 @@ func (s *service) serve(m *nats.Msg) {
 	if chain != nil {
 		ctx = context.WithValue(ctx, chainKey{}, chain)
 	}
+	ctx, endSpan := s.n.traceServe(ctx, m.Header, s.box, f.name) // trace.go
 	res, err := s.call(ctx, s.box, f.name, args...)
+	endSpan(err)
 	if err != nil {
 		kind, msg := kindName(err)
 		s.fail(m, kind, msg)
