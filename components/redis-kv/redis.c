@@ -831,6 +831,42 @@ void closed(uint64_t conn) { (void)conn; }
 
 #define MAX_REPLY (256u << 10) // stop parsing once a reply is this big
 
+// Pipelined GETs are answered together: consecutive GETs of one data call
+// are read in one get-many (one call into the store instead of one each).
+// A batch is small, as each value may be up to 1 MiB.
+#define GET_BATCH 16
+static bytes_t get_keys[GET_BATCH];
+static size_t get_n;
+
+static void flush_gets(void) {
+  size_t n = get_n;
+  if (!n) return;
+  get_n = 0;
+  entry_t *es = arena_alloc(n * sizeof *es, 8);
+  size_t before = out_len;
+  if (!open_bucket() || !read_keys(get_keys, n, es)) {
+    // One error was written: every GET of the batch gets it.
+    size_t elen = out_len - before;
+    uint8_t *e = arena_alloc(elen, 1);
+    memcpy(e, out + before, elen);
+    for (size_t i = 1; i < n; i++) put(e, elen);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (es[i].live) put_bulk(es[i].val.ptr, es[i].val.len);
+    else put_nil();
+  }
+}
+
+// batch_get queues a GET whose key the store takes; it returns 0 for
+// other commands.
+static int batch_get(size_t argc) {
+  if (argc != 2 || !eq(argv[0], "GET") || argv[1].len > 4000 || !utf8(argv[1].ptr, argv[1].len)) return 0;
+  get_keys[get_n++] = argv[1];
+  if (get_n == GET_BATCH) flush_gets();
+  return 1;
+}
+
 // data(conn: u64, input: list<u8>) -> reply
 __attribute__((export_name("wbox:tcp/handler@0.1.0#data")))
 reply_t *data(uint64_t conn, uint8_t *in, size_t n) {
@@ -846,6 +882,7 @@ reply_t *data(uint64_t conn, uint8_t *in, size_t n) {
       break;
     }
     if (st == MALFORMED) {
+      flush_gets();
       put_err(proto_err);
       ret.close = 1;
       pos = n;
@@ -853,12 +890,15 @@ reply_t *data(uint64_t conn, uint8_t *in, size_t n) {
     }
     (void)at;
     if (argc == 0) continue; // an empty inline line
+    if (batch_get(argc)) continue;
+    flush_gets();
     if (run(argc)) {
       ret.close = 1;
       pos = n;
       break;
     }
   }
+  flush_gets();
   ret.consumed = (uint32_t)pos;
   ret.out = out;
   ret.out_len = (uint32_t)out_len;

@@ -375,6 +375,7 @@ func TestRedisMalformed(t *testing.T) {
 		{strings.Repeat("A", 70000), "-ERR Protocol error: too big inline request\r\n"},
 		// Replies before the bad request are kept.
 		{"PING\r\n*1\r\n$z\r\n", "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n"},
+		{"GET a\r\nGET b\r\n*1\r\n$z\r\n", "$-1\r\n$-1\r\n-ERR Protocol error: invalid bulk length\r\n"}, // batched GETs first
 	} {
 		if got := n.raw(tc.req, false); got != tc.want {
 			t.Errorf("%.40q: got %q, want %q (then closed)", tc.req, got, tc.want)
