@@ -12,7 +12,8 @@
 // StarlingMonkey for HTTP boxes) and AssemblyScript (asc). Worlds (--world):
 // plain (an exported greet function), kv (a counter in the node's
 // key-value store, through an arrow to the kv driver) and http
-// (wasi:http/incoming-handler; Go and JavaScript).
+// (wasi:http/incoming-handler, served by the node's http driver), each in
+// every language.
 //
 // # Builds
 //
@@ -21,10 +22,13 @@
 //	c    gen/bindings.{h,c} from WIT (package bindgen, in Go) -> clang
 //	     --target=wasm32-wasi -mexec-model=reactor -Oz -> embed + new
 //	js   jco componentize --backend quickjs (sync ABI, WASI stubbed)
-//	as   asc --runtime incremental -> exports renamed (in Go) -> embed + new
+//	as   gen/{bindings,world}.ts from WIT (package bindgen, in Go) -> asc
+//	     --runtime incremental gen/world.ts -> exports renamed (in Go)
+//	     -> embed + new
 //
 // What is done in Go: reading the WIT (go.bytecodealliance.org/wit, which
-// runs a bundled wasm-tools on wazero), the Go and C bindings, scanning a core
+// runs a bundled wasm-tools on wazero), the Go, C and AssemblyScript
+// bindings, scanning a core
 // module's imports (to add the WASI adapter only when needed), renaming
 // AssemblyScript's exports, the build cache, and the tests (wasmhost).
 // What is driven in node: embedding the WIT world into the core module and

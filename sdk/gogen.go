@@ -217,6 +217,17 @@ func BindgenAS(witPath, world, impl, outDir, stamp string) error {
 	return writeGen(outDir, files, stamp)
 }
 
+// BindgenASStub returns a skeleton of the module implementing a WIT
+// world's exports in AssemblyScript (each function throws "not
+// implemented").
+func BindgenASStub(witPath, world string) ([]byte, error) {
+	res, err := LoadWIT(witPath)
+	if err != nil {
+		return nil, err
+	}
+	return bindgen.GenerateASStub(bindgen.Options{Resolve: res, World: world})
+}
+
 // writeGen replaces outDir/gen with files (paths relative to outDir).
 func writeGen(outDir string, files []bindgen.File, stamp string) error {
 	gen := filepath.Join(outDir, "gen")

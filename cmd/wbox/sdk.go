@@ -105,6 +105,7 @@ func runBindgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("bindgen", "bindgen --lang go|c|as [--world W] [--module M] [--impl MOD] [--out DIR] WIT\n\nWrites bindings of a WIT world (WIT: a directory, a .wit file or a component) into DIR/gen:\nfor Go one package per interface and the runtime gen/cabi, for C gen/bindings.h and .c and the runtime gen/wbox.h and .c,\nfor AssemblyScript gen/bindings.ts (types, imports), gen/world.ts (exports' glue) and the runtime gen/cabi.ts.", stderr)
 	lang := fs.String("lang", "go", "the bindings' language: go, c or as")
 	impl := fs.String("impl", "../box", "AssemblyScript: the module, relative to gen/, that implements the exports")
+	stub := fs.String("stub", "", "AssemblyScript: also write a skeleton of the exports' implementation to this file (not overwritten)")
 	world := fs.String("world", "", "the world (default: the only one)")
 	module := fs.String("module", "", "the Go module path of DIR (default: read from DIR/go.mod)")
 	out := fs.String("out", ".", "the Go module's root directory")
@@ -126,6 +127,24 @@ func runBindgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case "as":
 		if err := sdk.BindgenAS(witPath, *world, *impl, *out, ""); err != nil {
 			return err
+		}
+		if *stub != "" {
+			data, err := sdk.BindgenASStub(witPath, *world)
+			if err != nil {
+				return err
+			}
+			f, err := os.OpenFile(*stub, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return fmt.Errorf("--stub: %w", err)
+			}
+			_, err = f.Write(data)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("--stub: %w", err)
+			}
+			fmt.Fprintf(stdout, "wrote %s\n", *stub)
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "gen"))
 		return nil
