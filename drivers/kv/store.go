@@ -151,9 +151,19 @@ func (s *store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	// Once queued the write happens: wait for its outcome, not for ctx.
-	<-op.done
-	return op.err
+	// Once queued the write happens: wait for its outcome, not for ctx. A
+	// write queued as the writer was exiting is never run.
+	select {
+	case <-op.done:
+		return op.err
+	case <-s.done:
+		select {
+		case <-op.done:
+			return op.err
+		default:
+			return ErrStopped
+		}
+	}
 }
 
 func (s *store) view(fn func(tx *bolt.Tx) error) error {

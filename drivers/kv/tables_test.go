@@ -1,6 +1,8 @@
 package kv
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -44,5 +46,28 @@ func TestBucketTablesGoWithTheirInstance(t *testing.T) {
 		}
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Writes racing the store's close either commit or fail with ErrStopped;
+// none hangs.
+func TestWritesRacingClose(t *testing.T) {
+	for range 20 {
+		st, err := openStore(t.Context(), t.TempDir()+"/kv.db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 64)
+		for i := range 64 {
+			go func() { errs <- st.set(t.Context(), "box/a", "b", fmt.Sprint("k", i), []byte("v")) }()
+		}
+		if err := st.close(); err != nil {
+			t.Fatal(err)
+		}
+		for range 64 {
+			if err := <-errs; err != nil && !errors.Is(err, ErrStopped) {
+				t.Fatal(err)
+			}
+		}
 	}
 }
