@@ -697,7 +697,7 @@ func (g *generation) deadErr(fn string) *TaskError {
 // restart).
 func (b *boxTask) call(ctx context.Context, fn string, args []any) ([]any, error) {
 	b.callsIn.Add(1)
-	start := time.Now() // metrics.go
+	start := b.k.obs.now() // metrics.go
 	res, err := b.call1(ctx, fn, args, nil)
 	for range 3 {
 		if err != errRetired {

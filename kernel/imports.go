@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/wbox-dev/wbox/internal/semver"
 	"github.com/wbox-dev/wbox/wasmhost"
@@ -98,7 +97,7 @@ func bindNative(d *driverTask, caller, imp, export string, hi *wasmhost.HostInst
 	st := d.k.obs.arrow(caller, imp, d.name) // metrics.go
 	hi.WrapFuncs(func(fn string, f wasmhost.HostFunc) wasmhost.HostFunc {
 		return func(ctx context.Context, args []any) (res []any, err error) {
-			start := time.Now() // metrics.go
+			start := d.k.obs.now() // metrics.go
 			ctx, end := d.k.startCall(ctx, caller, imp, d.name, export, fn)
 			defer func() {
 				st.end(start, err)

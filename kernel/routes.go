@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/wbox-dev/wbox/internal/semver"
 	"github.com/wbox-dev/wbox/wasmhost"
@@ -197,7 +196,7 @@ func (b *boxTask) forwarder(imp, fn string) wasmhost.HostFunc {
 		if target == "" {
 			target = r.Export + "#" + fn
 		}
-		start := time.Now() // metrics.go
+		start := k.obs.now() // metrics.go
 		ctx, end := k.startCall(ctx, name, imp, r.Target, "", target)
 		res, err := r.box.call(ctx, target, args)
 		r.stats.end(start, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -24,9 +25,10 @@ const instrumentation = "github.com/wbox-dev/wbox"
 
 // Tracer implements kernel.Tracer with OpenTelemetry.
 type Tracer struct {
-	t    trace.Tracer
-	prop propagation.TextMapPropagator
-	node string
+	sites sync.Map // kernel.CallSite -> *callSpan
+	t     trace.Tracer
+	prop  propagation.TextMapPropagator
+	node  string
 }
 
 // NewTracer returns a kernel.Tracer making spans with tp, tagged with the
@@ -37,16 +39,31 @@ func NewTracer(tp trace.TracerProvider, node string) *Tracer {
 
 var _ kernel.Tracer = (*Tracer)(nil)
 
+// callSpan is what every span of one call site shares, made once.
+type callSpan struct {
+	name string
+	opts []trace.SpanStartOption
+}
+
 // StartCall implements kernel.Tracer: a client span per arrow call.
 func (t *Tracer) StartCall(ctx context.Context, c kernel.CallSite) (context.Context, func(error)) {
-	ctx, span := t.t.Start(ctx, c.From+" → "+c.Target+" "+c.Func, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(
-			attribute.String("wbox.node", t.node),
-			attribute.String("wbox.from", c.From),
-			attribute.String("wbox.import", c.Import),
-			attribute.String("wbox.target", c.Target),
-			attribute.String("wbox.func", c.Func),
-		))
+	cs, ok := t.sites.Load(c)
+	if !ok {
+		cs, _ = t.sites.LoadOrStore(c, &callSpan{name: c.From + " → " + c.Target + " " + c.Func, opts: []trace.SpanStartOption{
+			trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(
+				attribute.String("wbox.node", t.node),
+				attribute.String("wbox.from", c.From),
+				attribute.String("wbox.import", c.Import),
+				attribute.String("wbox.target", c.Target),
+				attribute.String("wbox.func", c.Func),
+			)}})
+	}
+	s := cs.(*callSpan)
+	ctx, span := t.t.Start(ctx, s.name, s.opts...)
+	if !span.IsRecording() {
+		return ctx, nil
+	}
 	return ctx, func(err error) { end(span, err) }
 }
 
