@@ -154,7 +154,10 @@ func (n *Node) state(ctx context.Context, existing ...bool) (jetstream.KeyValue,
 		if kv, err := js.KeyValue(ctx, stateBucket); err == nil {
 			return kv, nil
 		}
-		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		// Create only: updating an existing bucket with this node's
+		// replica count (a node that just started knows few members)
+		// would shrink it. The reconciler grows it (leadStreams).
+		return js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      stateBucket,
 			Description: "wbox desired state: the deployed topology and where its boxes run",
 			History:     DeploymentHistory,

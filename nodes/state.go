@@ -82,7 +82,8 @@ func (n *Node) components(ctx context.Context) (jetstream.ObjectStore, error) {
 		if s, err := js.ObjectStore(ctx, componentsBucket); err == nil {
 			return s, nil
 		}
-		return js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		// Create only: never shrink an existing store (see state).
+		return js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket:      componentsBucket,
 			Description: "wbox component binaries by sha256 digest",
 			Replicas:    n.replicas(),
@@ -222,7 +223,8 @@ func (n *Node) leases(ctx context.Context) (jetstream.KeyValue, error) {
 		if kv, err := js.KeyValue(ctx, leasesBucket); err == nil {
 			return kv, nil
 		}
-		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		// Create only: never shrink an existing bucket (see state).
+		return js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      leasesBucket,
 			Description: "wbox leases: who does what alone",
 			History:     1,

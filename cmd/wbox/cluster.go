@@ -293,13 +293,21 @@ func (c *cluster) failover(ctx context.Context) error {
 		c.seen[m.Name] = true
 	}
 	// Only members this node saw live and lost count: a node that just
-	// (re)started has not heard everyone yet.
+	// (re)started has not heard everyone yet. With none lost, there is
+	// nothing to take over (a member that joined waits for the reconciler).
+	lost := false
 	for _, p := range a.Tasks {
 		for _, n := range p.Nodes {
 			if !c.seen[n] {
 				return nil
 			}
+			if !slices.ContainsFunc(live, func(m nodes.Member) bool { return m.Name == n }) {
+				lost = true
+			}
 		}
+	}
+	if !lost {
+		return nil
 	}
 	next := nodes.Place(d.Tasks, live, a.Tasks)
 	prov := &nodes.Assignment{Deployment: a.Deployment, By: me + " (failover)", Tasks: maps.Clone(a.Tasks)}

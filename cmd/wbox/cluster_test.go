@@ -360,6 +360,7 @@ func TestClusterFailover(t *testing.T) {
 	// The killed node comes back (its token is in its data directory): it
 	// reads the assignment before starting anything, so it runs nothing.
 	back := startClusterNode(t, bin, victim.e.data, victim.name, "--join", seedURL)
+	ns[slices.Index(ns, victim)] = back // (for the logs)
 	waitUntil(t, 20*time.Second, victim.name+" to apply the assignment", func() bool {
 		return strings.Contains(back.stderr.String(), "applied the cluster's assignment")
 	})
@@ -399,4 +400,47 @@ func TestClusterFailover(t *testing.T) {
 	if err := json.Unmarshal([]byte(back.e.ok("status", "--json")), &js); err != nil || js.Cluster.Deployment == nil || js.Cluster.Deployment.Revision != 1 {
 		t.Errorf("deployment history as the returned node sees it: %+v %v", js.Cluster, err)
 	}
+
+	// Now SIGKILL the reconciler itself (it leads the state streams too):
+	// the survivors take its tasks over at once, and another node takes
+	// the reconciler's lease and confirms the placement.
+	live := map[string]*clusterNode{}
+	for name, n := range byName {
+		live[name] = n
+	}
+	live[back.name] = back
+	holder := js.Cluster.Reconciler
+	rec := live[holder]
+	if rec == nil {
+		t.Fatalf("reconciler %q is not a live node", holder)
+	}
+	var caller2 *clusterNode
+	for name, n := range live {
+		if name != holder && (caller2 == nil || name < caller2.name) {
+			caller2 = n
+		}
+	}
+	rec.kill()
+	killed = time.Now()
+	waitUntil(t, 15*time.Second, "front to answer after the reconciler's death", func() bool {
+		out, _, code := caller2.e.run("invoke", "front", "hello", `"Di"`)
+		if code == 0 && strings.HasPrefix(out, "{greeting: \"Hello, Di!\"") {
+			answered = time.Since(killed)
+			return true
+		}
+		return false
+	})
+	t.Logf("the reconciler %s SIGKILLed: front answered again after %s", holder, answered.Round(time.Millisecond))
+	waitUntil(t, 30*time.Second, "a new reconciler to place everything on the two survivors", func() bool {
+		st := caller2.status()
+		if st.Cluster == nil || st.Cluster.Reconciler == "" || st.Cluster.Reconciler == holder {
+			return false
+		}
+		for _, task := range []string{"front", "greeter", "counter"} {
+			if p := placedOn(st, task); len(p) != 1 || p[0] == holder {
+				return false
+			}
+		}
+		return true
+	})
 }
