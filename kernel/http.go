@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wbox-dev/wbox/internal/semver"
 	"github.com/wbox-dev/wbox/wasmhost"
@@ -105,7 +107,8 @@ func (k *Kernel) ServeHTTP(ctx context.Context, box string, w http.ResponseWrite
 	var err error
 	switch t := k.routes.Load().tasks[box].(type) {
 	case *boxTask:
-		hc := &httpCall{w: w, r: r}
+		lf := &lazyFlusher{ResponseWriter: w}
+		hc := &httpCall{w: lf, r: r}
 		if r.Body == nil { // a client request (server requests always have one)
 			r.Body = http.NoBody
 			defer func() { r.Body = nil }()
@@ -115,6 +118,7 @@ func (k *Kernel) ServeHTTP(ctx context.Context, box string, w http.ResponseWrite
 			r.Body = stallBody{ReadCloser: body, hc: hc}
 			defer func() { r.Body = body }()
 		}
+		defer lf.finish() // before r.Body is restored: a delayed flush reads it
 		err = t.serveHTTPObserved(ctx, hc) // metrics.go
 		if hc.ran.Load() {
 			if hc.incomplete.Load() {
@@ -225,4 +229,76 @@ func withoutIncomplete(err error) error {
 		}
 	}
 	return errors.Join(rest...)
+}
+
+// flushDelay is how long a guest's flush of its response may wait for the
+// end of its handler, which flushes anyway.
+const flushDelay = time.Millisecond
+
+// lazyFlusher delays the flushes a guest asks for (blocking-write-and-flush
+// after every write is the usual way to write a body) by up to flushDelay:
+// a handler that finishes meanwhile sends its whole response in one write
+// instead of one per flush, and a streaming one is still flushed within
+// flushDelay. A timer flushes from another goroutine, so every use of the
+// ResponseWriter goes through mu.
+type lazyFlusher struct {
+	http.ResponseWriter
+	mu      sync.Mutex
+	pending bool
+	done    bool
+	t       *time.Timer
+}
+
+func (f *lazyFlusher) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ResponseWriter.Write(p)
+}
+
+func (f *lazyFlusher) WriteHeader(code int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ResponseWriter.WriteHeader(code)
+}
+
+// FlushError is what http.ResponseController.Flush calls.
+func (f *lazyFlusher) FlushError() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done || f.pending {
+		return nil
+	}
+	f.pending = true
+	if f.t == nil {
+		f.t = time.AfterFunc(flushDelay, f.flushNow)
+	} else {
+		f.t.Reset(flushDelay)
+	}
+	return nil
+}
+
+func (f *lazyFlusher) Flush() { f.FlushError() }
+
+func (f *lazyFlusher) flushNow() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done || !f.pending {
+		return
+	}
+	f.pending = false
+	http.NewResponseController(f.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the real writer (deadlines).
+func (f *lazyFlusher) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+// finish ends the delayed flushing: the server flushes the rest when the
+// handler returns. No flush runs after it.
+func (f *lazyFlusher) finish() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.done = true
+	if f.t != nil {
+		f.t.Stop()
+	}
 }
