@@ -103,7 +103,9 @@
 // response-outparam in its own instance's wasi:http host and streams the
 // guest's response. A caller whose request is running waits for it even
 // when its context ends (the guest is interrupted), since the
-// ResponseWriter must not outlive ServeHTTP.
+// ResponseWriter must not outlive ServeHTTP. The guest's flushes are
+// delayed by up to a millisecond, so a handler that finishes meanwhile
+// answers in one write.
 //
 // A box with BoxSpec.Fresh runs every call on a new instance: after
 // answering, the worker instantiates the next instance and closes the used
