@@ -831,21 +831,25 @@ void closed(uint64_t conn) { (void)conn; }
 
 #define MAX_REPLY (256u << 10) // stop parsing once a reply is this big
 
-// Pipelined GETs are answered together: consecutive GETs of one data call
-// are read in one get-many (one call into the store instead of one each).
-// A batch is small, as each value may be up to 1 MiB.
+// Pipelined GETs, and pipelined plain SETs, are answered together:
+// consecutive GETs of one data call are read in one get-many, consecutive
+// SETs written in one set-many (one transaction, one fsync, instead of one
+// each). A GET batch is small, as each value may be up to 1 MiB.
 #define GET_BATCH 16
-static bytes_t get_keys[GET_BATCH];
-static size_t get_n;
+#define SET_BATCH 64
+static bytes_t batch_keys[SET_BATCH], batch_vals[SET_BATCH];
+static size_t batch_n;
+static int batch_set; // the batch holds SETs (else GETs)
 
-static void flush_gets(void) {
-  size_t n = get_n;
+static void flush_batch(void) {
+  size_t n = batch_n;
   if (!n) return;
-  get_n = 0;
+  batch_n = 0;
   entry_t *es = arena_alloc(n * sizeof *es, 8);
   size_t before = out_len;
-  if (!open_bucket() || !read_keys(get_keys, n, es)) {
-    // One error was written: every GET of the batch gets it.
+  int ok = open_bucket() && (batch_set ? write_keys(batch_keys, batch_vals, NULL, n) : read_keys(batch_keys, n, es));
+  if (!ok) {
+    // One error was written: every command of the batch gets it.
     size_t elen = out_len - before;
     uint8_t *e = arena_alloc(elen, 1);
     memcpy(e, out + before, elen);
@@ -853,17 +857,26 @@ static void flush_gets(void) {
     return;
   }
   for (size_t i = 0; i < n; i++) {
-    if (es[i].live) put_bulk(es[i].val.ptr, es[i].val.len);
+    if (batch_set) put_ok();
+    else if (es[i].live) put_bulk(es[i].val.ptr, es[i].val.len);
     else put_nil();
   }
 }
 
-// batch_get queues a GET whose key the store takes; it returns 0 for
-// other commands.
-static int batch_get(size_t argc) {
-  if (argc != 2 || !eq(argv[0], "GET") || argv[1].len > 4000 || !utf8(argv[1].ptr, argv[1].len)) return 0;
-  get_keys[get_n++] = argv[1];
-  if (get_n == GET_BATCH) flush_gets();
+// batch queues a GET or a plain SET (key, value; no options) the store
+// takes; it returns 0 for other commands.
+static int batch(size_t argc) {
+  int set;
+  if (argc == 2 && eq(argv[0], "GET")) set = 0;
+  else if (argc == 3 && eq(argv[0], "SET") && argv[2].len <= MAX_BULK - 64) set = 1;
+  else return 0;
+  if (argv[1].len > 4000 || !utf8(argv[1].ptr, argv[1].len)) return 0;
+  if (batch_n && batch_set != set) flush_batch();
+  batch_set = set;
+  batch_keys[batch_n] = argv[1];
+  batch_vals[batch_n] = set ? argv[2] : (bytes_t){0};
+  batch_n++;
+  if (batch_n == (set ? SET_BATCH : GET_BATCH)) flush_batch();
   return 1;
 }
 
@@ -882,7 +895,7 @@ reply_t *data(uint64_t conn, uint8_t *in, size_t n) {
       break;
     }
     if (st == MALFORMED) {
-      flush_gets();
+      flush_batch();
       put_err(proto_err);
       ret.close = 1;
       pos = n;
@@ -890,15 +903,15 @@ reply_t *data(uint64_t conn, uint8_t *in, size_t n) {
     }
     (void)at;
     if (argc == 0) continue; // an empty inline line
-    if (batch_get(argc)) continue;
-    flush_gets();
+    if (batch(argc)) continue;
+    flush_batch();
     if (run(argc)) {
       ret.close = 1;
       pos = n;
       break;
     }
   }
-  flush_gets();
+  flush_batch();
   ret.consumed = (uint32_t)pos;
   ret.out = out;
   ret.out_len = (uint32_t)out_len;

@@ -320,6 +320,11 @@ func TestRedisInlineAndPipelining(t *testing.T) {
 	if got := n.raw("PING\r\nSET  key   value\r\nGET key\nQUIT\r\n", false); got != "+PONG\r\n+OK\r\n$5\r\nvalue\r\n+OK\r\n" {
 		t.Errorf("inline: %q", got)
 	}
+	// Batched SETs and GETs keep the order of the pipeline.
+	if got := n.raw("SET x 1\r\nSET y 2\r\nSET x 3\r\nGET x\r\nGET y\r\nSET y 4\r\nGET y\r\nSET z 5 EX 100\r\nGET z\r\nQUIT\r\n", false); got != "+OK\r\n+OK\r\n+OK\r\n$1\r\n3\r\n$1\r\n2\r\n+OK\r\n$1\r\n4\r\n+OK\r\n$1\r\n5\r\n+OK\r\n" {
+		t.Errorf("batched pipeline: %q", got)
+	}
+	n.want("100", "ttl", "z")
 	// redis-cli --pipe: 2000 SETs in RESP, then check a few.
 	var b strings.Builder
 	for i := range 2000 {
