@@ -12,7 +12,9 @@ import (
 // TestKVPersistsAcrossNodeRestart drives the kv driver through the real
 // binary: data written through wasi:keyvalue by the kv-probe box, the node
 // stopped with `wbox stop`, started again on the same data directory, the
-// data read back; the box's wasi:logging lines show in `wbox logs`.
+// data read back; then the node is killed (SIGKILL) right after writes
+// were acknowledged, and they are there after a restart. The box's
+// wasi:logging lines show in `wbox logs`.
 func TestKVPersistsAcrossNodeRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the wbox binary")
@@ -52,7 +54,7 @@ arrows:
 		t.Fatalf("wbox up exited %d\n%s", code, upErr)
 	}
 
-	e.up(topo)
+	cmd, _, _ = e.up(topo)
 	if got := e.ok("invoke", "app", "get", `"b"`, `"k"`); got != "ok(some(\"kept\"))\n" {
 		t.Errorf("get after the restart = %q", got)
 	}
@@ -62,6 +64,18 @@ arrows:
 	}
 	if got := e.ok("invoke", "app", "incr", `"b"`, `"n"`, "1"); got != "ok(6)\n" {
 		t.Errorf("incr after the restart = %q", got)
+	}
+
+	// A crash: every acknowledged write is on disk.
+	e.ok("invoke", "app", "set-many", `"b"`, `[("x", "1"), ("y", "2")]`)
+	if got := e.ok("invoke", "app", "incr", `"b"`, `"n"`, "1"); got != "ok(7)\n" {
+		t.Errorf("incr before the crash = %q", got)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	e.up(topo)
+	if got := e.ok("invoke", "app", "get-many", `"b"`, `["n", "x", "y"]`); got != "ok([some(\"7\"), some(\"1\"), some(\"2\")])\n" {
+		t.Errorf("after SIGKILL and a restart: %q", got)
 	}
 	e.ok("stop")
 }
