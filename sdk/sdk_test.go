@@ -448,6 +448,14 @@ func TestCExportedResource(t *testing.T) {
 	testResource(t, "testdata/resources-c")
 }
 
+// TestASExportedResource is TestGoExportedResource for an AssemblyScript
+// box: the resource is a class of the box, kept by the bindings in a table
+// while handles to it exist.
+func TestASExportedResource(t *testing.T) {
+	t.Parallel()
+	testResource(t, "testdata/resources-as")
+}
+
 func testResource(t *testing.T, src string) {
 	dir := t.TempDir()
 	copyDir(t, src, dir)

@@ -1,16 +1,15 @@
 package sdk
 
 import (
-	"strings"
-
 	"github.com/wbox-dev/wbox/sdk/bindgen"
 	"go.bytecodealliance.org/wit"
 )
 
 // exportRenames maps the export names a language without ':' '/' '@' '#'
-// in identifiers uses (IFACE_FUNC, cabi_post_IFACE_FUNC, FUNC for world
-// functions; dashes as underscores) to the core names wit-component expects
-// (IFACE#FUNC, cabi_post_IFACE#FUNC).
+// in identifiers uses (bindgen.ExportShortName: IFACE_FUNC,
+// cabi_post_IFACE_FUNC, FUNC for world functions, IFACE_dtor_RES) to the
+// core names wit-component expects (IFACE#FUNC, cabi_post_IFACE#FUNC,
+// IFACE#[dtor]RES).
 func exportRenames(res *wit.Resolve, world string) (map[string]string, error) {
 	w, err := bindgen.FindWorld(res, world)
 	if err != nil {
@@ -18,7 +17,6 @@ func exportRenames(res *wit.Resolve, world string) (map[string]string, error) {
 	}
 	m := map[string]string{}
 	add := func(short, full string) {
-		short = strings.ReplaceAll(short, "-", "_")
 		m[short] = full
 		m["cabi_post_"+short] = "cabi_post_" + full
 	}
@@ -35,10 +33,15 @@ func exportRenames(res *wit.Resolve, world string) (map[string]string, error) {
 				full += "@" + id.Version.String()
 			}
 			for _, f := range i.Functions.All() {
-				add(*i.Name+"_"+f.Name, full+"#"+f.Name)
+				add(bindgen.ExportShortName(*i.Name, f.Name), full+"#"+f.Name)
+			}
+			for _, td := range i.TypeDefs.All() {
+				if _, ok := td.Kind.(*wit.Resource); ok {
+					m[bindgen.ExportShortName(*i.Name, "[dtor]"+*td.Name)] = full + "#[dtor]" + *td.Name
+				}
 			}
 		case *wit.Function:
-			add(it.Name, it.Name)
+			add(bindgen.ExportShortName("", it.Name), it.Name)
 		}
 	}
 	return m, nil

@@ -113,3 +113,31 @@ export function ok<T, E>(v: T): Result<T, E> {
 export function err<T, E>(e: E): Result<T, E> {
   return new Result<T, E>(true, zero<T>(), e);
 }
+
+// ResourceTable keeps the objects of a resource the box exports while the
+// host holds handles to them: the rep of a handle is an index here.
+export class ResourceTable<T> {
+  items: Array<T | null> = [null];
+  free: Array<u32> = [];
+
+  add(v: T): u32 {
+    if (this.free.length > 0) {
+      const rep = this.free.pop();
+      this.items[rep] = v;
+      return rep;
+    }
+    this.items.push(v);
+    return <u32>(this.items.length - 1);
+  }
+
+  get(rep: u32): T {
+    return changetype<T>(this.items[rep]);
+  }
+
+  remove(rep: u32): T {
+    const v = changetype<T>(this.items[rep]);
+    this.items[rep] = null;
+    this.free.push(rep);
+    return v;
+  }
+}

@@ -23,7 +23,11 @@ import (
 // field, variants are classes with a tag (constants TAG_CASE), one field per case
 // payload and a static constructor per case, enums and flags are enums (flags as bit
 // values, combined with |), char is u32, imported resources are classes
-// holding a handle (static create for the constructor, drop()).
+// holding a handle (static create for the constructor, drop()). A resource
+// the world exports is a class of the box (in its interface's namespace:
+// constructor, methods, static methods, and an optional drop() called when
+// the host drops the last handle); the bindings keep its objects in a
+// table while handles exist.
 //
 // The box implements an exported interface I as `export namespace I {
 // export function f(...) }` in Options.Impl (camelCase names), and a
@@ -67,7 +71,10 @@ type asgen struct {
 	tuples   map[int]bool
 	externs  strings.Builder // @external declarations
 	n        int
-	qual     string // prefix of the bindings' names in the module written ("" or "gen.")
+	qual     string         // prefix of the bindings' names in the module written ("" or "gen.")
+	expRes   []*wit.TypeDef // exported resources
+	stub     bool           // writing GenerateASStub's module
+	helpers  []string       // names world.ts imports from bindings.ts
 }
 
 var asKeywords = map[string]bool{
@@ -216,19 +223,77 @@ func (g *asgen) asType(t wit.Type) string {
 		return g.resource(k.Type)
 	case *wit.Borrow:
 		return g.resource(k.Type)
-	case *wit.Record, *wit.Variant, *wit.Enum, *wit.Flags, *wit.Resource:
+	case *wit.Resource:
+		return g.resource(t)
+	case *wit.Record, *wit.Variant, *wit.Enum, *wit.Flags:
 		return g.named(definer(t))
 	}
 	fail("type %s (%T) is not supported by the AssemblyScript bindings", t.TypeName(), under(t))
 	return ""
 }
 
+// resource returns the class of a resource: for an imported one a class
+// of the bindings holding a handle, for an exported one the box's class
+// (impl_IFACE.NAME), whose objects the bindings keep in a table by rep.
 func (g *asgen) resource(t wit.Type) string {
 	def := definer(t)
-	if g.exported[def.Owner] {
-		fail("resource %s: the AssemblyScript bindings do not support exported resources", *def.Name)
+	if !g.exported[def.Owner] {
+		return g.named(def)
 	}
-	return g.named(def)
+	i, ok := def.Owner.(*wit.Interface)
+	if !ok || i.Name == nil {
+		fail("resource %s: exported resources must be in a named interface", *def.Name)
+	}
+	id := g.resID(def)
+	cls := "impl_" + strings.TrimSuffix(asCamel(*i.Name), "_") + "." + asPascal(*def.Name)
+	if !slices.Contains(g.used, "res "+id) {
+		g.used = append(g.used, "res "+id)
+		g.expRes = append(g.expRes, def)
+		g.helpers = append(g.helpers, "table_"+id, "liftOwn_"+id, "lowerOwn_"+id)
+	}
+	if g.stub {
+		return asPascal(*def.Name) // the stub's own class
+	}
+	return g.qual + cls
+}
+
+// resID names the helpers of an exported resource.
+func (g *asgen) resID(def *wit.TypeDef) string {
+	return strings.TrimSuffix(asCamel(*def.Owner.(*wit.Interface).Name), "_") + "_" + asPascal(*def.Name)
+}
+
+// exportedRes returns the exported resource a handle type refers to, or nil.
+func (g *asgen) exportedRes(t wit.Type) *wit.TypeDef {
+	switch k := under(t).(type) {
+	case *wit.Own:
+		t = k.Type
+	case *wit.Borrow:
+		t = k.Type
+	}
+	def := definer(t)
+	if g.exported[def.Owner] {
+		return def
+	}
+	return nil
+}
+
+// exportedHelpers writes the table, the handle functions and the
+// destructor of every exported resource.
+func (g *asgen) exportedHelpers(ids map[wit.TypeOwner]string, b, wd *strings.Builder) {
+	for _, def := range g.expRes {
+		id := g.resID(def)
+		cls := g.resource(def)
+		mod := "[export]" + ids[def.Owner]
+		nw := g.extern(mod, "[resource-new]"+*def.Name, []string{"u32"}, "u32")
+		rp := g.extern(mod, "[resource-rep]"+*def.Name, []string{"u32"}, "u32")
+		dr := g.extern(mod, "[resource-drop]"+*def.Name, []string{"u32"}, "void")
+		fmt.Fprintf(b, "// The objects of the exported resource %s handed out, by rep.\nexport const table_%s = new ResourceTable<%s>();\n\n", *def.Name, id, cls)
+		fmt.Fprintf(b, "// liftOwn_%s takes an owned handle: its object, the handle dropped.\nexport function liftOwn_%s(h: u32): %s {\n  const v = table_%s.get(%s(h));\n  %s(h);\n  return v;\n}\n\n", id, id, cls, id, rp, dr)
+		fmt.Fprintf(b, "// lowerOwn_%s hands v to the host as a new owned handle.\nexport function lowerOwn_%s(v: %s): u32 {\n  return %s(table_%s.add(v));\n}\n\n", id, id, cls, nw, id)
+		i := def.Owner.(*wit.Interface)
+		fmt.Fprintf(wd, "// The last handle to a %s is gone: the bindings forget the object and\n// call its drop(), if it has one.\nexport function %s_dtor_%s(rep: u32): void {\n  const v = table_%s.remove(rep);\n  if (isDefined(v.drop)) v.drop();\n}\n\n",
+			*def.Name, strings.ReplaceAll(*i.Name, "-", "_"), strings.ReplaceAll(*def.Name, "-", "_"), id)
+	}
 }
 
 // zero is a value of type t for unset fields.
@@ -384,6 +449,7 @@ func (g *asgen) run(impl string) (string, string) {
 	}
 	var exports strings.Builder
 	implNS := map[string]bool{}
+	exportIDs := map[wit.TypeOwner]string{}
 	for key, item := range w.Exports.All() {
 		if ref, ok := item.(*wit.InterfaceRef); ok {
 			i := ref.Interface
@@ -395,13 +461,14 @@ func (g *asgen) run(impl string) (string, string) {
 			}
 			user := asCamel(*i.Name)
 			implNS[user] = true
+			exportIDs[i] = ifaceID(i, key)
 			for _, f := range i.Functions.All() {
-				g.genExport(&exports, strings.ReplaceAll(*i.Name+"_"+f.Name, "-", "_"), "impl_"+strings.TrimSuffix(user, "_")+"."+asCamel(f.Name), f)
+				g.genExport(&exports, ExportShortName(*i.Name, f.Name), "impl_"+strings.TrimSuffix(user, "_"), f, "")
 			}
 		} else if f, ok := item.(*wit.Function); ok {
 			user := asCamel(f.Name)
 			implNS[user] = true
-			g.genExport(&exports, strings.ReplaceAll(f.Name, "-", "_"), "impl_"+strings.TrimSuffix(user, "_"), f)
+			g.genExport(&exports, ExportShortName("", f.Name), "", f, "impl_"+strings.TrimSuffix(user, "_"))
 		}
 	}
 	for _, item := range w.AllItems() {
@@ -410,10 +477,22 @@ func (g *asgen) run(impl string) (string, string) {
 		}
 	}
 
+	var resB, dtorB strings.Builder
+	g.exportedHelpers(exportIDs, &resB, &dtorB)
 	var b strings.Builder
 	fmt.Fprintf(&b, "// Code generated by wbox bindgen --lang as for world %s/%s. DO NOT EDIT.\n", w.Package.Name.String(), w.Name)
 	b.WriteString("// The world's types and imports; see world.ts for the exports.\n")
-	b.WriteString("import { Option, Result, some, none, ok, err, mark, release, alloc, liftString, lowerString, liftBytes, lowerBytes } from \"./cabi\";\n")
+	b.WriteString("import { Option, Result, some, none, ok, err, mark, release, alloc, liftString, lowerString, liftBytes, lowerBytes, ResourceTable } from \"./cabi\";\n")
+	if len(g.expRes) > 0 {
+		var ns []string
+		for _, def := range g.expRes {
+			n := strings.TrimSuffix(asCamel(*def.Owner.(*wit.Interface).Name), "_")
+			if s := n + " as impl_" + n; !slices.Contains(ns, s) {
+				ns = append(ns, s)
+			}
+		}
+		fmt.Fprintf(&b, "// The box's classes of the resources it exports.\nimport { %s } from %q;\n", strings.Join(ns, ", "), impl)
+	}
 	b.WriteString("export { Option, Result, some, none, ok, err } from \"./cabi\";\n\n")
 	for n := 1; n <= 16; n++ {
 		if !g.tuples[n] {
@@ -430,6 +509,7 @@ func (g *asgen) run(impl string) (string, string) {
 		fail("empty tuples are not supported")
 	}
 	b.WriteString(g.externs.String())
+	b.WriteString(resB.String())
 	for _, owner := range g.order {
 		body := g.bodies[owner].String()
 		for name, m := range methods {
@@ -478,6 +558,9 @@ func (g *asgen) run(impl string) (string, string) {
 			fmt.Fprintf(&wd, "import { %s } from \"./bindings\";\n", strings.Join(ts, ", "))
 		}
 	}
+	if len(g.helpers) > 0 {
+		fmt.Fprintf(&wd, "import { %s } from \"./bindings\";\n", strings.Join(g.helpers, ", "))
+	}
 	var implNames []string
 	for n := range implNS {
 		implNames = append(implNames, n+" as impl_"+strings.TrimSuffix(n, "_"))
@@ -488,6 +571,7 @@ func (g *asgen) run(impl string) (string, string) {
 	}
 	wd.WriteString("export { cabi_realloc } from \"./cabi\";\n\n")
 	wd.WriteString(exports.String())
+	wd.WriteString(dtorB.String())
 	return out, wd.String()
 }
 
@@ -623,10 +707,10 @@ func (g *asgen) genImport(owner wit.TypeOwner, module string, f *wit.Function, m
 	}
 }
 
-func (g *asgen) genExport(out *strings.Builder, core, call string, f *wit.Function) {
-	if !f.IsFreestanding() {
-		fail("function %s: the AssemblyScript bindings do not support exported resources", f.Name)
-	}
+// genExport writes the glue of an exported function: core is its export
+// name, ns the namespace of the box's code implementing its interface, or
+// call the box's function (world-level functions).
+func (g *asgen) genExport(out *strings.Builder, core, ns string, f *wit.Function, call string) {
 	g.retType(f)
 	var b strings.Builder
 	e := &asbody{g: g, b: &b, indent: "  "}
@@ -650,6 +734,19 @@ func (g *asgen) genExport(out *strings.Builder, core, call string, f *wit.Functi
 			args = append(args, e.liftFlat(p.Type, vals))
 			i += n
 		}
+	}
+	switch k := f.Kind.(type) {
+	case *wit.Freestanding:
+		if call == "" {
+			call = ns + "." + asCamel(f.Name)
+		}
+	case *wit.Constructor:
+		call = "new " + g.resource(k.Type)
+	case *wit.Static:
+		call = g.resource(k.Type) + "." + asCamel(f.BaseName())
+	case *wit.Method:
+		call = args[0] + "." + asCamel(f.BaseName())
+		args = args[1:]
 	}
 	callExpr := call + "(" + strings.Join(args, ", ") + ")"
 	coreRet := "void"
@@ -792,7 +889,7 @@ func (e *asbody) scalarLift(t wit.Type, v string) string {
 	case wit.F32, wit.F64, wit.U32, wit.Char, wit.U64:
 		return v
 	case *wit.Own, *wit.Borrow:
-		return "new " + e.g.asType(t) + "(" + v + ")"
+		return e.liftHandle(t, v)
 	}
 	return "<" + e.g.asType(t) + ">(" + v + ")"
 }
@@ -935,7 +1032,7 @@ func (e *asbody) lowerFlat(t wit.Type, x string) []string {
 	}
 	switch k.(type) {
 	case *wit.Own, *wit.Borrow:
-		return []string{x + ".handle"}
+		return []string{e.lowerHandle(t, x)}
 	case wit.F32, wit.F64:
 		return []string{x}
 	case wit.S64, wit.U64:
@@ -997,7 +1094,7 @@ func (e *asbody) load(t wit.Type, addr string) string {
 	case *wit.List:
 		return e.liftList(k, "load<u32>("+a+")", "load<u32>("+a+", 4)")
 	case *wit.Own, *wit.Borrow:
-		return "new " + e.g.asType(t) + "(load<u32>(" + a + "))"
+		return e.liftHandle(t, "load<u32>("+a+")")
 	case *wit.Enum, *wit.Flags:
 		s, _ := layout(t)
 		return "<" + e.g.asType(t) + ">(load<" + asMem[s] + ">(" + a + "))"
@@ -1074,7 +1171,7 @@ func (e *asbody) store(t wit.Type, x, addr string) {
 		e.line("store<u32>(%s, <u32>%s.length, 4);", a, lv)
 		return
 	case *wit.Own, *wit.Borrow:
-		e.line("store<u32>(%s, %s.handle);", a, x)
+		e.line("store<u32>(%s, %s);", a, e.lowerHandle(t, x))
 		return
 	case *wit.Enum, *wit.Flags:
 		s, _ := layout(t)
@@ -1143,7 +1240,7 @@ func GenerateASStub(opts Options) (stub []byte, err error) {
 	g := &asgen{world: w, ns: map[wit.TypeOwner]string{}, exported: map[wit.TypeOwner]bool{}, tuples: map[int]bool{},
 		bodies: map[wit.TypeOwner]*strings.Builder{}}
 	g.run("../box") // names the namespaces and types as the bindings do
-	g.qual = "gen."
+	g.qual, g.stub = "gen.", true
 	sig := func(f *wit.Function) string {
 		var ps []string
 		for _, p := range f.Params {
@@ -1156,7 +1253,49 @@ func GenerateASStub(opts Options) (stub []byte, err error) {
 		switch it := item.(type) {
 		case *wit.InterfaceRef:
 			fmt.Fprintf(&body, "export namespace %s {\n", asCamel(*it.Interface.Name))
+			for _, td := range it.Interface.TypeDefs.All() {
+				if _, ok := td.Kind.(*wit.Resource); !ok {
+					continue
+				}
+				fmt.Fprintf(&body, "  // The resource %s: the bindings keep an object while the host holds\n  // handles to it, and call drop() when the last is dropped.\n  export class %s {\n", *td.Name, asPascal(*td.Name))
+				for _, f := range it.Interface.Functions.All() {
+					var res wit.Type
+					switch k := f.Kind.(type) {
+					case *wit.Constructor:
+						res = k.Type
+					case *wit.Method:
+						res = k.Type
+					case *wit.Static:
+						res = k.Type
+					}
+					if res == nil || definer(res) != td {
+						continue
+					}
+					params := f.Params
+					if _, ok := f.Kind.(*wit.Method); ok {
+						params = params[1:]
+					}
+					var ps []string
+					for _, p := range params {
+						ps = append(ps, "_"+asCamel(p.Name)+": "+g.asType(p.Type))
+					}
+					switch f.Kind.(type) {
+					case *wit.Constructor:
+						fmt.Fprintf(&body, "    constructor(%s) {\n      throw new Error(\"%s: not implemented\");\n    }\n\n", strings.Join(ps, ", "), f.Name)
+					default:
+						static := ""
+						if _, ok := f.Kind.(*wit.Static); ok {
+							static = "static "
+						}
+						fmt.Fprintf(&body, "    %s%s(%s): %s {\n      throw new Error(\"%s: not implemented\");\n    }\n\n", static, asCamel(f.BaseName()), strings.Join(ps, ", "), g.retType(f), f.Name)
+					}
+				}
+				body.WriteString("    drop(): void {}\n  }\n\n")
+			}
 			for _, f := range it.Interface.Functions.All() {
+				if !f.IsFreestanding() {
+					continue
+				}
 				fmt.Fprintf(&body, "  export function %s%s {\n    throw new Error(\"%s: not implemented\");\n  }\n\n", asCamel(f.Name), sig(f), f.Name)
 			}
 			body.WriteString("}\n\n")
@@ -1173,4 +1312,48 @@ func GenerateASStub(opts Options) (stub []byte, err error) {
 	fmt.Fprintf(&b, "// The bindings are imported as gen: an exported namespace of this module\n// may have the name of one of theirs.\n// @ts-ignore: unused import\nimport * as gen from \"./%s/bindings\";\n\n", dir)
 	b.WriteString(strings.TrimSuffix(body.String(), "\n"))
 	return []byte(b.String()), nil
+}
+
+// liftHandle returns the value of a handle: a new object of an imported
+// resource's class; for an exported resource, the box's object (a borrow
+// is its rep, an own a handle taken over and dropped).
+func (e *asbody) liftHandle(t wit.Type, v string) string {
+	def := e.g.exportedRes(t)
+	if def == nil {
+		return "new " + e.g.asType(t) + "(" + v + ")"
+	}
+	id := e.g.resID(def)
+	e.g.resource(def)
+	if _, ok := under(t).(*wit.Borrow); ok {
+		return "table_" + id + ".get(" + v + ")"
+	}
+	return "liftOwn_" + id + "(" + v + ")"
+}
+
+// lowerHandle returns the u32 of a handle value.
+func (e *asbody) lowerHandle(t wit.Type, x string) string {
+	def := e.g.exportedRes(t)
+	if def == nil {
+		return x + ".handle"
+	}
+	if _, ok := under(t).(*wit.Borrow); ok {
+		fail("borrow<%s> of an exported resource cannot be passed out", *def.Name)
+	}
+	e.g.resource(def)
+	return "lowerOwn_" + e.g.resID(def) + "(" + x + ")"
+}
+
+// ExportShortName is the name an AssemblyScript box's core module exports
+// a function of an interface under (iface empty: a world-level function):
+// IFACE_FUNC, with [constructor]R as constructor_R, [method]R.M as
+// method_R_M, [static]R.M as static_R_M, dashes as underscores; `wbox
+// build` renames it to the canonical IFACE#FUNC.
+func ExportShortName(iface, fn string) string {
+	for _, p := range [][2]string{{"[constructor]", "constructor_"}, {"[method]", "method_"}, {"[static]", "static_"}, {"[dtor]", "dtor_"}, {".", "_"}, {"-", "_"}} {
+		fn = strings.ReplaceAll(fn, p[0], p[1])
+	}
+	if iface == "" {
+		return fn
+	}
+	return strings.ReplaceAll(iface, "-", "_") + "_" + fn
 }
