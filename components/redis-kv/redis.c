@@ -10,7 +10,13 @@
 // what redis-cli and redis-benchmark send on connect (COMMAND, CONFIG GET,
 // CLIENT, SELECT 0, QUIT). Requests are RESP arrays of bulk strings or
 // inline lines; a pipeline is parsed in one call. Malformed input gets
-// "-ERR Protocol error: ..." and the connection is closed.
+// "-ERR Protocol error: ..." and the connection is closed. Consecutive
+// pipelined GETs and plain SETs are batched into one store call each.
+//
+// Atomicity: each command's writes are one store transaction, and INCR is
+// the store's atomic increment; but SET NX/XX and EXPIRE read, then write,
+// so two instances racing on one key may both see it absent (Redis runs
+// commands one at a time; the store has no conditional write but cas).
 //
 // Layout in the bucket "default": the value of key K is under "K#v", its
 // expiry (absolute, in Unix milliseconds, decimal) under "K#t" — empty when
