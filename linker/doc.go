@@ -38,7 +38,7 @@
 //	drivers:                     # native tasks built into wbox, by name
 //	  kv:
 //	    kind: kv                 # the driver kind; the other keys are its settings
-//	    file: kv.json
+//	    file: kv.db
 //
 //	arrows:                      # every binding of an import to an export
 //	  - from: front.wbox:hello/greet@0.1.0       # BOX.IMPORTED-INTERFACE
