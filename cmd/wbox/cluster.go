@@ -77,7 +77,8 @@ func (o *clusterOptions) register(fs *flag.FlagSet) {
 // enabled reports whether the node joins or forms a cluster; without
 // cluster flags a node is alone and starts no NATS at all.
 func (o *clusterOptions) enabled() bool {
-	return o.cfg.ClusterListen != "" || len(o.cfg.Join) > 0 || o.cfg.NATS != ""
+	return o.cfg.ClusterListen != "" || len(o.cfg.Join) > 0 || o.cfg.NATS != "" ||
+		o.cfg.LeafListen != "" || len(o.cfg.Leaf) > 0
 }
 
 // remoteSuffix names a remote box's stand-in: BOX@remote ('@' is not
