@@ -90,7 +90,9 @@
 // wasmhost/wasihttp, a host per instance over its WASI host, closed with
 // it), whose outgoing requests reach only the hosts of BoxSpec.HTTP.Allow
 // (none by default: every request fails with HTTP-request-denied, but the
-// import resolves, as StarlingMonkey components always import it).
+// import resolves, as StarlingMonkey components always import it), and
+// wasi:logging/logging, whose lines become box.log events tagged with the
+// box and level (rate-limited per instance; kernel/logging.go).
 //
 // # HTTP
 //
