@@ -240,24 +240,45 @@ const flushDelay = time.Millisecond
 // a handler that finishes meanwhile sends its whole response in one write
 // instead of one per flush, and a streaming one is still flushed within
 // flushDelay. A timer flushes from another goroutine, so every use of the
-// ResponseWriter goes through mu.
+// ResponseWriter goes through mu, and once the response is committed the
+// guest's side sees a header map of its own (trailers), merged into the
+// real one by finish: a delayed flush that writes the status line reads
+// the real map, which nothing else touches meanwhile.
 type lazyFlusher struct {
 	http.ResponseWriter
-	mu      sync.Mutex
-	pending bool
-	done    bool
-	t       *time.Timer
+	mu        sync.Mutex
+	committed bool
+	late      http.Header // header changes after the commit (trailers)
+	pending   bool
+	done      bool
+	t         *time.Timer
+}
+
+func (f *lazyFlusher) Header() http.Header {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.committed {
+		return f.ResponseWriter.Header()
+	}
+	if f.late == nil {
+		f.late = http.Header{}
+	}
+	return f.late
 }
 
 func (f *lazyFlusher) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.committed = true
 	return f.ResponseWriter.Write(p)
 }
 
 func (f *lazyFlusher) WriteHeader(code int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if code >= 200 {
+		f.committed = true
+	}
 	f.ResponseWriter.WriteHeader(code)
 }
 
@@ -292,13 +313,20 @@ func (f *lazyFlusher) flushNow() {
 // Unwrap lets http.ResponseController reach the real writer (deadlines).
 func (f *lazyFlusher) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
-// finish ends the delayed flushing: the server flushes the rest when the
-// handler returns. No flush runs after it.
+// finish ends the delayed flushing (the server flushes the rest when the
+// handler returns; no flush runs after finish) and hands the header
+// changes made after the commit (trailers) to the real writer.
 func (f *lazyFlusher) finish() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.done = true
 	if f.t != nil {
 		f.t.Stop()
+	}
+	if len(f.late) > 0 {
+		h := f.ResponseWriter.Header()
+		for k, vs := range f.late {
+			h[k] = vs
+		}
 	}
 }
