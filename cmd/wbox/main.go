@@ -60,6 +60,14 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 
 // Main runs the CLI and returns the process exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	args, err := globalFlags(args, stderr) // --cluster URL --creds FILE: mgmt_nats.go
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "wbox: %v\n", err)
+		return 2
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		if len(args) == 0 {

@@ -193,6 +193,9 @@ type client struct {
 }
 
 func newClient(data string) *client {
+	if remoteTarget != nil { // wbox --cluster URL: mgmt_nats.go
+		return remoteTarget.client()
+	}
 	sock := socketPath(data)
 	return &client{data: data, hc: &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

@@ -59,7 +59,17 @@ func withObserve(ctx context.Context, o *observeOptions) context.Context {
 // cluster, or nil); stop shuts it down.
 func startObserve(ctx context.Context, n *node, c *cluster, data string, log *slog.Logger) (stop func(), err error) {
 	o, _ := ctx.Value(observeKey{}).(*observeOptions)
+	var stopMgmt func()
+	if c != nil {
+		// The management API over NATS (mgmt_nats.go).
+		if stopMgmt, err = serveManagement(c.nn.Conn(), c.nn.Cluster(), c.nn.Name(), n.handler()); err != nil {
+			return nil, err
+		}
+	}
 	if o == nil || (o.metrics == "" && o.dashboard == "" && o.otlp == "") {
+		if stopMgmt != nil {
+			return stopMgmt, nil
+		}
 		return func() {}, nil
 	}
 	name, _ := os.Hostname()
@@ -71,6 +81,9 @@ func startObserve(ctx context.Context, n *node, c *cluster, data string, log *sl
 		}
 	}
 	var stops []func()
+	if stopMgmt != nil {
+		stops = append(stops, stopMgmt)
+	}
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
