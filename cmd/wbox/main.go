@@ -103,6 +103,8 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  wbox %-40s %s\n", c.usage, c.summary)
 	}
+	fmt.Fprintln(w, "\nManage a remote cluster over NATS (status, logs, plan, deploy, stop, invoke):")
+	fmt.Fprintln(w, "  wbox --cluster nats://HOST:PORT --creds TOKEN-FILE [--cluster-name NAME] [--node NAME] COMMAND ...")
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
