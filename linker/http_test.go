@@ -123,3 +123,26 @@ drivers:
 		t.Errorf("the route to web is fine:\n%s", got)
 	}
 }
+
+// A change of a box's http grants or fresh flag restarts it, saying why;
+// the same grants in another order change nothing.
+func TestDiffHTTPGrants(t *testing.T) {
+	running := baseSpec()
+	running.Boxes[1].HTTP.Allow = []string{"a.example", "b.example"}
+	same := baseSpec()
+	same.Boxes[1].HTTP.Allow = []string{"b.example", "a.example"}
+	if p := Diff(same, snapshot(running)); !p.Empty() {
+		t.Fatalf("reordered grants: %+v", p)
+	}
+	fresh := true
+	changed := baseSpec()
+	changed.Boxes[1].HTTP.Allow = []string{"a.example"}
+	changed.Boxes[1].Fresh = &fresh
+	p := Diff(changed, snapshot(running))
+	if len(p.Restart) != 1 || p.Restart[0].Name != "greeter" {
+		t.Fatalf("plan %+v", p)
+	}
+	if r := p.Reasons["greeter"]; !strings.Contains(r, "http allow [a.example, b.example] -> [a.example]") || !strings.Contains(r, "fresh auto -> true") {
+		t.Fatalf("reason %q", r)
+	}
+}
