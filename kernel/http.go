@@ -118,7 +118,7 @@ func (k *Kernel) ServeHTTP(ctx context.Context, box string, w http.ResponseWrite
 			r.Body = stallBody{ReadCloser: body, hc: hc}
 			defer func() { r.Body = body }()
 		}
-		defer lf.finish() // before r.Body is restored: a delayed flush reads it
+		defer lf.finish()                  // before r.Body is restored: a delayed flush reads it
 		err = t.serveHTTPObserved(ctx, hc) // metrics.go
 		if hc.ran.Load() {
 			if hc.incomplete.Load() {

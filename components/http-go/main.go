@@ -80,7 +80,8 @@ func readBody(req types.IncomingRequest) ([]byte, bool) {
 	var body []byte
 	ok := true
 	for {
-		r := s.OK.BlockingRead(64 << 10)
+		// Small reads: the host allocates what a read asks for.
+		r := s.OK.BlockingRead(4096)
 		if r.IsErr {
 			ok = r.Err.Tag == streams.StreamErrorCaseClosed
 			break
