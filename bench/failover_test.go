@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -82,17 +83,30 @@ func BenchmarkFailover(b *testing.B) {
 		b.Fatalf("deploy: %v\n%s", err, out)
 	}
 
+	for _, mode := range []struct {
+		name string
+		sig  syscall.Signal
+	}{{"kill", syscall.SIGKILL}, {"hang", syscall.SIGSTOP}} {
+		b.Run(mode.name, func(b *testing.B) {
+			failover(b, mode.sig, &alone, up, single, dirs, procs, start)
+		})
+	}
+}
+
+// failover measures b.N failovers of the cluster (the victim killed, or
+// stopped: a hung machine, its sockets open, noticed by missed heartbeats
+// and route pings) against restarts of the node alone.
+func failover(b *testing.B, sig syscall.Signal, alone **exec.Cmd, up func() *exec.Cmd, single string, dirs []string, procs []*exec.Cmd, start func(int, string)) {
 	var base, wbox time.Duration
 	rounds := 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		// Baseline: kill the node alone, start it again, until front answers.
-		alone.Process.Signal(syscall.SIGKILL)
+		(*alone).Process.Signal(syscall.SIGKILL)
 		t0 := time.Now()
-		alone.Wait()
-		alone = up()
-		waitAnswer(b, single, 60*time.Second)
-		base += time.Since(t0)
+		(*alone).Wait()
+		*alone = up()
+		base += answered(b, sig, single).Sub(t0)
 
 		// wbox: kill greeter's node, call front through a survivor.
 		var victim int
@@ -105,16 +119,20 @@ func BenchmarkFailover(b *testing.B) {
 		})
 		caller := (victim + 1) % 3
 		waitAnswer(b, dirs[caller], 30*time.Second)
-		procs[victim].Process.Signal(syscall.SIGKILL)
+		procs[victim].Process.Signal(sig)
 		t1 := time.Now()
-		procs[victim].Wait()
-		waitAnswer(b, dirs[caller], 60*time.Second)
-		wbox += time.Since(t1)
+		wbox += answered(b, sig, dirs[caller]).Sub(t1)
 		rounds++
 
-		// Not timed: the killed node rejoins (its token is stored).
+		// Not timed: the killed node rejoins (its token is stored); the
+		// stopped one resumes, and stops what moved away from it.
 		b.StopTimer()
-		start(victim, "")
+		if sig == syscall.SIGSTOP {
+			procs[victim].Process.Signal(syscall.SIGCONT)
+		} else {
+			procs[victim].Wait()
+			start(victim, "")
+		}
 		for i := range dirs {
 			waitStatus(b, dirs[i], 30*time.Second, func(st map[string]any) bool { return liveNodes(st) == 3 })
 		}
@@ -209,6 +227,61 @@ func waitAnswer(b *testing.B, dir string, timeout time.Duration) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	b.Fatalf("front did not answer on %s within %s: %s", dir, timeout, last)
+}
+
+// answered waits for front to answer on the node of dir: polling one call
+// at a time after a kill (a dead node's calls fail at once), in parallel
+// after a hang (a call to a hung node waits for its timeout).
+func answered(b *testing.B, sig syscall.Signal, dir string) time.Time {
+	if sig == syscall.SIGSTOP {
+		return firstAnswer(b, dir, 60*time.Second)
+	}
+	waitAnswer(b, dir, 60*time.Second)
+	return time.Now()
+}
+
+// firstAnswer starts a call of front's hello on the node of dir every
+// 50ms, each in parallel (a call to a hung node waits for its timeout),
+// and returns when the first that greets finished.
+func firstAnswer(b *testing.B, dir string, timeout time.Duration) time.Time {
+	b.Helper()
+	hc := mgmtAPI(dir)
+	body := `{"box":"front","export":"hello","args":["\"Ada\""]}`
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	done := make(chan time.Time, 1)
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	for {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://wbox/v1/invoke", strings.NewReader(body))
+			resp, err := hc.Do(req)
+			if err != nil {
+				return
+			}
+			var r struct{ Result string }
+			json.NewDecoder(resp.Body).Decode(&r)
+			resp.Body.Close()
+			if strings.HasPrefix(r.Result, `{greeting: "Hello, Ada!"`) {
+				select {
+				case done <- time.Now():
+				default:
+				}
+			}
+		}()
+		select {
+		case at := <-done:
+			return at
+		case <-ctx.Done():
+			b.Fatalf("front did not answer on %s within %s", dir, timeout)
+		case <-t.C:
+		}
+	}
 }
 
 // waitStatus polls the node's status until cond holds.
