@@ -314,3 +314,55 @@ func TestServeHTTPCrashRestarts(t *testing.T) {
 		t.Fatal("no box.failed event")
 	}
 }
+
+// Requests keep being served across a deploy that restarts the box (its
+// grants changed): a request caught by the old instances is passed on to
+// the new ones, so none fails.
+func TestServeHTTPAcrossRestart(t *testing.T) {
+	k := newKernel(t, kernel.Config{})
+	spec := box(t, "web", "http-go")
+	spec.Instances = 2
+	apply(t, k, kernel.Plan{Start: []kernel.BoxSpec{spec}})
+	srv, _ := serveKernel(t, k, "web")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var served int
+	var bad []string
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := srv.Client().Get(srv.URL + "/x")
+				if err != nil {
+					mu.Lock()
+					bad = append(bad, err.Error())
+					mu.Unlock()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				if resp.StatusCode != 200 {
+					bad = append(bad, fmt.Sprintf("%d %s", resp.StatusCode, b))
+				}
+				served++
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range 3 {
+		spec.HTTP.Allow = []string{fmt.Sprintf("h%d.example", i)}
+		apply(t, k, kernel.Plan{Restart: []kernel.BoxSpec{spec}})
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if len(bad) > 0 || served == 0 {
+		t.Fatalf("%d served; failures: %q", served, bad)
+	}
+}
