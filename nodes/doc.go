@@ -86,8 +86,9 @@
 // deployment; every write is announced on wbox.<cluster>.state.changed
 // (Node.StateChanged). The bucket, like the leases bucket, is created by
 // the first deployment, so it gets as many replicas as the cluster has
-// then. Growing the replicas of existing buckets when nodes join later is
-// not done yet.
+// then; buckets are only ever created by nodes, never updated (a node that
+// just started knows few members and would shrink them), and the
+// reconciler grows their replicas up to three as the cluster grows.
 //
 // Place is the placement: a pure, deterministic function of the tasks, the
 // live members and the previous assignment (pins and labels, capacity,
