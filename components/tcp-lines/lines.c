@@ -6,6 +6,7 @@
 //   trap      traps (the call fails; the driver closes the connection)
 //   bad       claims to consume more bytes than it was given
 //   big N     N bytes of 'x' (capped at 64 MiB), then a newline
+//   spin N    loops N million times (a slow call), then "spun"
 //   calls     how many data calls this instance served
 //   open      how many connections this instance holds open
 //   #N        the next N bytes are a blob: "blob N" once they all arrived;
@@ -29,6 +30,7 @@ void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
 }
 
 static uint64_t open_conns, data_calls;
+static volatile uint64_t spin_sink; // keeps spin's loop
 
 // opened(conn: u64, peer: string) -> bool
 __attribute__((export_name("wbox:tcp/handler@0.1.0#opened")))
@@ -122,6 +124,9 @@ reply_t *data(uint64_t conn, uint8_t *in, size_t n) {
     } else if (is(line, len, "bad")) {
       ret.consumed = (uint32_t)n + 1;
       goto done;
+    } else if (len > 5 && memcmp(line, "spin ", 5) == 0 && parse_u64(line + 5, len - 5, &v)) {
+      for (uint64_t i = 0; i < v * 1000000; i++) spin_sink += i;
+      put("spun\n", 5);
     } else if (is(line, len, "calls")) {
       put_u64(data_calls);
       put("\n", 1);

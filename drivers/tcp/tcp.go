@@ -267,19 +267,22 @@ func (d *Driver) Run(ctx context.Context) error {
 	d.mu.Unlock()
 	d.log.Info("tcp driver listening", "addr", ln.Addr().String(), "box", d.set.Box)
 
-	// hard ends stopGrace after ctx: the calls and writes still running then
+	// stopping ends with ctx, or when Run fails: connections wind down.
+	// hard ends stopGrace after it: the calls and writes still running then
 	// are cut off.
+	// Deferred in this order, they run: stop, wait for the connections
+	// (within the grace period), cancel hard.
 	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hardCancel()
-	stopHard := context.AfterFunc(ctx, func() {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stopping, stop := context.WithCancel(ctx)
+	defer stop()
+	context.AfterFunc(stopping, func() {
 		ln.Close()
 		t := time.AfterFunc(stopGrace, hardCancel)
 		context.AfterFunc(hard, func() { t.Stop() })
 	})
-	defer stopHard()
-
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	backoff := 5 * time.Millisecond
 	for {
 		c, err := ln.Accept()
@@ -312,7 +315,7 @@ func (d *Driver) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer d.open.Add(-1)
-			d.serve(ctx, hard, c)
+			d.serve(stopping, hard, c)
 		}()
 	}
 }
@@ -391,6 +394,11 @@ func (cn *conn) loop(ctx context.Context) string {
 			end := min(cap(buf), len(buf)+d.set.ReadSize)
 			if d.set.IdleTimeout > 0 {
 				cn.c.SetReadDeadline(time.Now().Add(d.set.IdleTimeout))
+			}
+			// After the deadline: stopping sets one in the past, which this
+			// one must not replace.
+			if ctx.Err() != nil {
+				return "driver stopping"
 			}
 			n, err := cn.c.Read(buf[len(buf):end])
 			buf = buf[:len(buf)+n]

@@ -432,6 +432,26 @@ func TestStop(t *testing.T) {
 	}
 }
 
+// A call in progress when the driver stops finishes, and its reply is
+// written before the connection closes.
+func TestStopLetsCallsFinish(t *testing.T) {
+	e := start(t, nil)
+	c := e.dial()
+	c.ask("warm")
+	before := e.d.Stats().Calls
+	c.send("spin 20\n")
+	waitFor(t, "the slow call to start", func() bool { return e.d.Stats().Calls > before })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.k.Apply(ctx, &kernel.Plan{Keep: []string{"lines"}, StopDrivers: []string{"port"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.line(); got != "spun" {
+		t.Fatalf("reply to the call in progress: %q", got)
+	}
+	c.closed()
+}
+
 func TestSettings(t *testing.T) {
 	for want, set := range map[string]map[string]any{
 		"listen is missing":          {"box": "b"},
