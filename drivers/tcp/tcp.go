@@ -436,6 +436,9 @@ func (cn *conn) loop(ctx context.Context) string {
 			if d.set.WriteTimeout > 0 {
 				cn.c.SetWriteDeadline(time.Now().Add(d.set.WriteTimeout))
 			}
+			if cn.hard.Err() != nil { // the grace period's deadline must stand
+				return "driver stopped"
+			}
 			if _, err := cn.c.Write(r.output); err != nil {
 				if errors.Is(err, os.ErrDeadlineExceeded) && cn.hard.Err() == nil {
 					cn.log.Warn("tcp driver: connection closed: the peer did not take its reply within write_timeout", "write_timeout", d.set.WriteTimeout)
