@@ -242,7 +242,7 @@ func (g *asgen) resource(t wit.Type) string {
 	}
 	i, ok := def.Owner.(*wit.Interface)
 	if !ok || i.Name == nil {
-		fail("resource %s: exported resources must be in a named interface", *def.Name)
+		fail("resource %s of an inline interface: not supported (exported resources must be in a named interface)", *def.Name)
 	}
 	id := g.resID(def)
 	cls := "impl_" + strings.TrimSuffix(asCamel(*i.Name), "_") + "." + asPascal(*def.Name)
