@@ -56,7 +56,15 @@ type inputStream struct {
 	mu     sync.Mutex
 	src    reader
 	closed bool // end of input seen, or an error returned
+	// scratch is reused by read and skip, whose result is copied into the
+	// guest before the call returns: a guest asking for 64 KiB per read
+	// must not cost a fresh, zeroed 64 KiB per call. Splice gets fresh
+	// buffers, as its sink may keep them.
+	scratch []byte
 }
+
+// maxScratch bounds the buffer an input stream keeps between reads.
+const maxScratch = 64 << 10
 
 // reader is the source of an input stream. read returns at most len(p)
 // bytes; io.EOF means the end. A non-blocking read may return 0, nil.
@@ -292,7 +300,7 @@ func (b *binding) registerIO() {
 				return nil, err
 			}
 			n, _ := args[1].(uint64)
-			data, err := b.readStream(ctx, s, readLen(n), blocking)
+			data, err := b.readStream(ctx, s, readLen(n), blocking, true)
 			if err != nil {
 				return b.inputErr(err)
 			}
@@ -306,7 +314,7 @@ func (b *binding) registerIO() {
 				return nil, err
 			}
 			n, _ := args[1].(uint64)
-			data, err := b.readStream(ctx, s, readLen(n), blocking)
+			data, err := b.readStream(ctx, s, readLen(n), blocking, true)
 			if err != nil {
 				return b.inputErr(err)
 			}
@@ -397,7 +405,7 @@ func (b *binding) registerIO() {
 			if dst.isClosed() {
 				return closedErr(), nil
 			}
-			data, err := b.readStream(ctx, src, int(min(n, writeBudget)), blocking)
+			data, err := b.readStream(ctx, src, int(min(n, writeBudget)), blocking, false)
 			if err != nil {
 				return b.inputErr(err)
 			}
@@ -415,14 +423,24 @@ func (b *binding) registerIO() {
 	b.def(si, streamsIface, methodName("output-stream", "blocking-splice"), method(b.outputRT, resU64, "src", value.Borrow(b.inputRT), "len", u64T), splice(true))
 }
 
-// readStream reads up to n bytes from s.
-func (b *binding) readStream(ctx context.Context, s *inputStream, n int, blocking bool) ([]byte, error) {
+// readStream reads up to n bytes from s, into the stream's scratch buffer
+// if scratch (the bytes are valid until the next read of s).
+func (b *binding) readStream(ctx context.Context, s *inputStream, n int, blocking, scratch bool) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, io.EOF
 	}
-	buf := make([]byte, n)
+	var buf []byte
+	switch {
+	case scratch && n <= maxScratch:
+		if cap(s.scratch) < n {
+			s.scratch = make([]byte, max(n, 4<<10))
+		}
+		buf = s.scratch[:n]
+	default:
+		buf = make([]byte, n)
+	}
 	got, err := s.src.read(ctx, buf, blocking)
 	if err != nil && got == 0 {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
