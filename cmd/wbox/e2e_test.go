@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -439,7 +441,8 @@ func TestUpBadTopology(t *testing.T) {
 	e := &e2e{t: t, bin: wboxBinary(t), data: t.TempDir()}
 	bad := writeTopology(t, t.TempDir(), "topology.yaml", func(s string) string { return strings.Replace(s, "kind: kv", "kind: kvs", 1) })
 	out, errOut, code := e.run("up", bad)
-	want := bad + `:34:11: driver "kv": unknown kind "kvs" (did you mean "kv"?) (known kinds: kv)` + "\n"
+	kinds := slices.Sorted(maps.Keys(drivers()))
+	want := bad + `:34:11: driver "kv": unknown kind "kvs" (did you mean "kv"?) (known kinds: ` + strings.Join(kinds, ", ") + ")\n"
 	if code != 1 || !strings.Contains(errOut, want) || strings.Contains(out, "wbox is up") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant:\n%s", code, out, errOut, want)
 	}
