@@ -168,6 +168,10 @@ type bodySink interface {
 	finish(trailers *fieldList) error
 	// abort marks the body incomplete.
 	abort(err error)
+	// bodiless reports a message that has no body whatever its headers
+	// say: the answer to a HEAD request, a 204 or a 304. Its
+	// Content-Length describes the resource, not bytes to be written.
+	bodiless() bool
 }
 
 // outgoingBody is an outgoing-body resource. Its output stream writes
@@ -268,6 +272,9 @@ func (b *outgoingBody) finish(trailers *fieldList) []any {
 	short := b.declared >= 0 && b.written != b.declared
 	written := b.written
 	b.mu.Unlock()
+	if short && b.sink.bodiless() {
+		short = false
+	}
 	if short {
 		b.sink.abort(errors.New("less than the declared Content-Length"))
 		return errRes(b.sizeCode(written))

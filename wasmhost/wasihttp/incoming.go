@@ -396,6 +396,23 @@ func (s *responseSink) finish(trailers *fieldList) error {
 	return ex.finish(trailers)
 }
 
+// bodiless is known once the response is set: a body finished before
+// that is held to its Content-Length.
+func (s *responseSink) bodiless() bool {
+	s.mu.Lock()
+	ex := s.ex
+	s.mu.Unlock()
+	if ex == nil {
+		return false
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.r.Method == http.MethodHead {
+		return true
+	}
+	return ex.resp != nil && (ex.resp.status == http.StatusNoContent || ex.resp.status == http.StatusNotModified)
+}
+
 func (s *responseSink) abort(error) {
 	s.mu.Lock()
 	s.aborted = true

@@ -161,6 +161,8 @@ func (p *requestPipe) finish(trailers *fieldList) error {
 	return nil
 }
 
+func (p *requestPipe) bodiless() bool { return false }
+
 func (p *requestPipe) abort(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
