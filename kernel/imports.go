@@ -98,8 +98,12 @@ func bindNative(d *driverTask, caller, imp, export string, hi *wasmhost.HostInst
 	hi.WrapFuncs(func(fn string, f wasmhost.HostFunc) wasmhost.HostFunc {
 		return func(ctx context.Context, args []any) (res []any, err error) {
 			start := d.k.obs.now() // metrics.go
+			d.callsIn.Add(1)
 			ctx, end := d.k.startCall(ctx, caller, imp, d.name, export, fn)
 			defer func() {
+				if err != nil {
+					d.errors.Add(1)
+				}
 				st.end(start, err)
 				if end != nil {
 					end(err)

@@ -322,7 +322,7 @@ func (n *node) handleStatus(w http.ResponseWriter, r *http.Request) {
 		d := s.Drivers[name]
 		st.Drivers = append(st.Drivers, driverInfo{
 			Name: name, Kind: d.Spec.Kind, State: string(d.State), Started: d.Started, Restarts: d.Restarts,
-			LastError: d.LastError, Calls: d.Counters.CallsIn, Errors: d.Counters.Errors, CallsPerSec: rate[name],
+			LastError: d.LastError, Calls: d.Counters.CallsIn + d.Counters.CallsOut, Errors: d.Counters.Errors, CallsPerSec: rate[name],
 		})
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -559,8 +559,10 @@ func (r *rates) get() map[string]float64 {
 		}
 	}
 	for n, ds := range b.Drivers {
-		if as, ok := a.Drivers[n]; ok && ds.Counters.CallsIn >= as.Counters.CallsIn {
-			out[n] = float64(ds.Counters.CallsIn-as.Counters.CallsIn) / dt
+		// A driver's calls are those it serves (functions bound into boxes)
+		// and those it makes (an ingress calling boxes).
+		if as, ok := a.Drivers[n]; ok && ds.Counters.CallsIn+ds.Counters.CallsOut >= as.Counters.CallsIn+as.Counters.CallsOut {
+			out[n] = float64(ds.Counters.CallsIn+ds.Counters.CallsOut-as.Counters.CallsIn-as.Counters.CallsOut) / dt
 		}
 	}
 	return out
