@@ -66,7 +66,7 @@ func (d *Driver) bucket(caller string, h value.Handle) (string, error) {
 
 // hostFn adapts a wasi:keyvalue function: an error becomes err(error), the
 // result value ok(v).
-func (d *Driver) hostFn(f func(ctx context.Context, st *store, args []any) (any, error)) wasmhost.HostFunc {
+func (d *Driver) hostFn(f func(ctx context.Context, st backend, args []any) (any, error)) wasmhost.HostFunc {
 	return func(ctx context.Context, args []any) ([]any, error) {
 		st, err := d.store(ctx)
 		if err != nil {
@@ -98,32 +98,32 @@ func (d *Driver) bindStore(caller string, hi *wasmhost.HostInstance) {
 		}
 		return name, nil
 	}
-	hi.Func("open", d.hostFn(func(_ context.Context, _ *store, args []any) (any, error) {
+	hi.Func("open", d.hostFn(func(_ context.Context, _ backend, args []any) (any, error) {
 		name := args[0].(string)
 		if err := checkBucket(name); err != nil {
 			return nil, noSuchStore{err}
 		}
 		return value.Handle{Type: rt, Rep: t.add(name)}, nil
 	}))
-	hi.Func("[method]bucket.get", d.hostFn(func(_ context.Context, st *store, args []any) (any, error) {
+	hi.Func("[method]bucket.get", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := self(args)
 		if err != nil {
 			return nil, err
 		}
-		v, ok, err := st.get(ns, b, args[1].(string))
+		v, ok, err := st.get(ctx, ns, b, args[1].(string))
 		if err != nil || !ok {
 			return value.None(), err
 		}
 		return value.Some(v), nil
 	}))
-	hi.Func("[method]bucket.set", d.hostFn(func(ctx context.Context, st *store, args []any) (any, error) {
+	hi.Func("[method]bucket.set", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := self(args)
 		if err != nil {
 			return nil, err
 		}
 		return nil, st.set(ctx, ns, b, args[1].(string), args[2].([]byte))
 	}))
-	hi.Func("[method]bucket.delete", d.hostFn(func(ctx context.Context, st *store, args []any) (any, error) {
+	hi.Func("[method]bucket.delete", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := self(args)
 		if err != nil {
 			return nil, err
@@ -131,14 +131,14 @@ func (d *Driver) bindStore(caller string, hi *wasmhost.HostInstance) {
 		_, err = st.delete(ctx, ns, b, args[1].(string))
 		return nil, err
 	}))
-	hi.Func("[method]bucket.exists", d.hostFn(func(_ context.Context, st *store, args []any) (any, error) {
+	hi.Func("[method]bucket.exists", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := self(args)
 		if err != nil {
 			return nil, err
 		}
-		return st.exists(ns, b, args[1].(string))
+		return st.exists(ctx, ns, b, args[1].(string))
 	}))
-	hi.Func("[method]bucket.list-keys", d.hostFn(func(_ context.Context, st *store, args []any) (any, error) {
+	hi.Func("[method]bucket.list-keys", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := self(args)
 		if err != nil {
 			return nil, err
@@ -147,7 +147,7 @@ func (d *Driver) bindStore(caller string, hi *wasmhost.HostInstance) {
 		if c := args[1].(value.Variant); c.Case == 1 {
 			cursor = c.Value.(string)
 		}
-		keys, next, err := st.listKeys(ns, b, cursor)
+		keys, next, err := st.listKeys(ctx, ns, b, cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -163,11 +163,10 @@ func (d *Driver) bindStore(caller string, hi *wasmhost.HostInstance) {
 	}))
 }
 
-// casOp is what cas.new saw: the key and its value then.
+// casOp is what cas.new saw: the key and its value (and revision) then.
 type casOp struct {
 	bucket, key string
-	had         bool
-	val         []byte
+	seen        casState
 }
 
 func (d *Driver) bindAtomics(caller string, hi *wasmhost.HostInstance) {
@@ -198,34 +197,34 @@ func (d *Driver) bindAtomics(caller string, hi *wasmhost.HostInstance) {
 	}
 	casRT := hi.Resource("cas", func(_ context.Context, rep uint32) { drop(rep) })
 
-	hi.Func("increment", d.hostFn(func(ctx context.Context, st *store, args []any) (any, error) {
+	hi.Func("increment", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := d.bucket(caller, args[0].(value.Handle))
 		if err != nil {
 			return nil, err
 		}
 		return st.increment(ctx, ns, b, args[1].(string), args[2].(int64))
 	}))
-	hi.Func("[static]cas.new", d.hostFn(func(_ context.Context, st *store, args []any) (any, error) {
+	hi.Func("[static]cas.new", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := d.bucket(caller, args[0].(value.Handle))
 		if err != nil {
 			return nil, err
 		}
 		key := args[1].(string)
-		v, ok, err := st.get(ns, b, key)
+		seen, err := st.casGet(ctx, ns, b, key)
 		if err != nil {
 			return nil, err
 		}
-		return value.Handle{Type: casRT, Rep: addOp(&casOp{bucket: b, key: key, had: ok, val: v})}, nil
+		return value.Handle{Type: casRT, Rep: addOp(&casOp{bucket: b, key: key, seen: seen})}, nil
 	}))
-	hi.Func("[method]cas.current", d.hostFn(func(_ context.Context, _ *store, args []any) (any, error) {
+	hi.Func("[method]cas.current", d.hostFn(func(_ context.Context, _ backend, args []any) (any, error) {
 		op, ok := getOp(args[0].(value.Handle).Rep)
 		if !ok {
 			return nil, fmt.Errorf("cas handle %d is not open", args[0].(value.Handle).Rep)
 		}
-		if !op.had {
+		if !op.seen.had {
 			return value.None(), nil
 		}
-		return value.Some(op.val), nil
+		return value.Some(op.seen.val), nil
 	}))
 	// swap consumes its cas: the handle is the host's now, so it is dropped
 	// here. A conflict returns cas-failed with a new cas at the current value.
@@ -243,12 +242,12 @@ func (d *Driver) bindAtomics(caller string, hi *wasmhost.HostInstance) {
 		if err != nil {
 			return storeErr(err), nil
 		}
-		swapped, had, cur, err := st.swap(ctx, ns, op.bucket, op.key, op.had, op.val, args[1].([]byte))
+		swapped, cur, err := st.casSwap(ctx, ns, op.bucket, op.key, op.seen, args[1].([]byte))
 		if err != nil {
 			return storeErr(err), nil
 		}
 		if !swapped {
-			h := value.Handle{Type: casRT, Rep: addOp(&casOp{bucket: op.bucket, key: op.key, had: had, val: cur})}
+			h := value.Handle{Type: casRT, Rep: addOp(&casOp{bucket: op.bucket, key: op.key, seen: cur})}
 			return []any{value.Err(value.Variant{Case: 1, Value: h})}, nil
 		}
 		return []any{value.Ok(nil)}, nil
@@ -265,13 +264,13 @@ func (d *Driver) bindBatch(caller string, hi *wasmhost.HostInstance) {
 		}
 		return out
 	}
-	hi.Func("get-many", d.hostFn(func(_ context.Context, st *store, args []any) (any, error) {
+	hi.Func("get-many", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := d.bucket(caller, args[0].(value.Handle))
 		if err != nil {
 			return nil, err
 		}
 		keys := strs(args[1])
-		vals, oks, err := st.getMany(ns, b, keys)
+		vals, oks, err := st.getMany(ctx, ns, b, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -285,7 +284,7 @@ func (d *Driver) bindBatch(caller string, hi *wasmhost.HostInstance) {
 		}
 		return out, nil
 	}))
-	hi.Func("set-many", d.hostFn(func(ctx context.Context, st *store, args []any) (any, error) {
+	hi.Func("set-many", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := d.bucket(caller, args[0].(value.Handle))
 		if err != nil {
 			return nil, err
@@ -298,7 +297,7 @@ func (d *Driver) bindBatch(caller string, hi *wasmhost.HostInstance) {
 		}
 		return nil, st.setMany(ctx, ns, b, keys, vals)
 	}))
-	hi.Func("delete-many", d.hostFn(func(ctx context.Context, st *store, args []any) (any, error) {
+	hi.Func("delete-many", d.hostFn(func(ctx context.Context, st backend, args []any) (any, error) {
 		b, err := d.bucket(caller, args[0].(value.Handle))
 		if err != nil {
 			return nil, err

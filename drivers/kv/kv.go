@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/wasmhost"
 	"github.com/wbox-dev/wbox/wasmhost/value"
@@ -22,15 +24,42 @@ const Kind = "kv"
 // setting file names another.
 const DefaultFile = "kv.db"
 
-// Driver is a kv store task: one bbolt database shared by every box that
-// holds an arrow to it, each box in its own namespace.
+// Backends (the setting backend).
+const (
+	BackendBbolt     = "bbolt"     // a bbolt file in the driver's data directory (the default)
+	BackendJetStream = "jetstream" // a JetStream key-value bucket of the cluster
+)
+
+// Options are what a node gives its kv drivers beyond their settings.
+type Options struct {
+	// JetStream returns the cluster's JetStream, waiting for it up to ctx;
+	// nil on a node outside a cluster, where backend jetstream is refused.
+	JetStream func(ctx context.Context) (jetstream.JetStream, error)
+	// Replicas is how many copies JetStream keeps of a bucket (nil: 1).
+	Replicas func() int
+}
+
+// NewFactory returns the kernel.DriverFactory for kind "kv" with opts: a
+// cluster node registers NewFactory(Options{JetStream: ...}) so settings
+// may say backend: jetstream.
+func NewFactory(opts Options) kernel.DriverFactory {
+	return func(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
+		return newDriver(spec, env, opts)
+	}
+}
+
+// Driver is a kv store task: one bbolt database (or JetStream bucket)
+// shared by every box that holds an arrow to it, each box in its own
+// namespace.
 type Driver struct {
-	name   string
-	file   string            // absolute, or "" for a temporary file
-	shared map[string]string // box -> shared namespace name
+	name    string
+	file    string            // absolute, or "" for a temporary file
+	shared  map[string]string // box -> shared namespace name
+	backend string            // BackendBbolt or BackendJetStream
+	opts    Options
 
 	mu    sync.Mutex
-	st    *store        // nil while not open
+	st    backend       // nil while not open
 	ready chan struct{} // closed when st is set
 
 	tables sync.Map // weak.Pointer[value.ResourceType] (a bucket type) -> *bucketTable
@@ -38,10 +67,14 @@ type Driver struct {
 
 var _ kernel.Native = (*Driver)(nil)
 
-// New is the kernel.DriverFactory for kind "kv". It opens nothing: Run
-// opens the database.
+// New is the kernel.DriverFactory for kind "kv" on a node outside a
+// cluster (backend bbolt only). It opens nothing: Run opens the database.
 func New(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
-	d := &Driver{name: spec.Name, shared: map[string]string{}, ready: make(chan struct{})}
+	return newDriver(spec, env, Options{})
+}
+
+func newDriver(spec kernel.DriverSpec, env kernel.DriverEnv, opts Options) (kernel.Native, error) {
+	d := &Driver{name: spec.Name, shared: map[string]string{}, ready: make(chan struct{}), backend: BackendBbolt, opts: opts}
 	file := DefaultFile
 	var unknown []string
 	for k, v := range spec.Settings {
@@ -56,13 +89,24 @@ func New(spec kernel.DriverSpec, env kernel.DriverEnv) (kernel.Native, error) {
 			if err := d.parseNamespaces(v); err != nil {
 				return nil, fmt.Errorf("setting namespaces: %w", err)
 			}
+		case "backend":
+			switch v {
+			case BackendBbolt:
+			case BackendJetStream:
+				if opts.JetStream == nil {
+					return nil, fmt.Errorf("setting backend: jetstream needs a cluster (this node runs alone: start it with --cluster-listen or --join, or use backend: bbolt)")
+				}
+			default:
+				return nil, fmt.Errorf("setting backend: want %s or %s, not %v", BackendBbolt, BackendJetStream, v)
+			}
+			d.backend = v.(string)
 		default:
 			unknown = append(unknown, k)
 		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("unknown setting %q (kv knows: file, namespaces)", unknown[0])
+		return nil, fmt.Errorf("unknown setting %q (kv knows: backend, file, namespaces)", unknown[0])
 	}
 	if env.DataDir != "" {
 		d.file = filepath.Join(env.DataDir, file)
@@ -142,7 +186,7 @@ func (d *Driver) bindWboxStore(caller string, hi *wasmhost.HostInstance) {
 		if err != nil {
 			return nil, err
 		}
-		v, ok, err := st.get(ns, DefaultBucket, args[0].(string))
+		v, ok, err := st.get(ctx, ns, DefaultBucket, args[0].(string))
 		if err != nil {
 			return nil, d.errorf("get", err)
 		}
@@ -175,8 +219,8 @@ func (d *Driver) errorf(op string, err error) error {
 	return fmt.Errorf("kv %q: %s: %w", d.name, op, err)
 }
 
-// store returns the open database, waiting for Run to open it.
-func (d *Driver) store(ctx context.Context) (*store, error) {
+// store returns the open backend, waiting for Run to open it.
+func (d *Driver) store(ctx context.Context) (backend, error) {
 	for {
 		d.mu.Lock()
 		st, ready := d.st, d.ready
@@ -196,6 +240,9 @@ func (d *Driver) store(ctx context.Context) (*store, error) {
 // driver it replaces to let go of the file), serves until ctx ends, then
 // commits what is queued and closes it.
 func (d *Driver) Run(ctx context.Context) error {
+	if d.backend == BackendJetStream {
+		return d.runJetStream(ctx)
+	}
 	path, tmp := d.file, ""
 	if path == "" {
 		dir, err := os.MkdirTemp("", "wbox-kv-")
@@ -227,16 +274,7 @@ func (d *Driver) Run(ctx context.Context) error {
 			return fmt.Errorf("kv %q: importing the old JSON data (kept in %s.imported): %w", d.name, path, err)
 		}
 	}
-	d.mu.Lock()
-	d.st = st
-	close(d.ready)
-	d.mu.Unlock()
-
-	<-ctx.Done()
-
-	d.mu.Lock()
-	d.st, d.ready = nil, make(chan struct{})
-	d.mu.Unlock()
+	d.serve(ctx, boltBackend{st})
 	err = st.close()
 	if tmp != "" {
 		os.RemoveAll(tmp)
@@ -247,6 +285,45 @@ func (d *Driver) Run(ctx context.Context) error {
 	return nil
 }
 
+// serve makes st the driver's backend until ctx ends.
+func (d *Driver) serve(ctx context.Context, st backend) {
+	d.mu.Lock()
+	d.st = st
+	close(d.ready)
+	d.mu.Unlock()
+
+	<-ctx.Done()
+
+	d.mu.Lock()
+	d.st, d.ready = nil, make(chan struct{})
+	d.mu.Unlock()
+}
+
+// runJetStream opens (creating) the driver's JetStream bucket, waiting for
+// JetStream as long as ctx allows, and serves from it until ctx ends.
+func (d *Driver) runJetStream(ctx context.Context) error {
+	js, err := d.opts.JetStream(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("kv %q: backend jetstream: %w", d.name, err)
+	}
+	replicas := 1
+	if d.opts.Replicas != nil {
+		replicas = d.opts.Replicas()
+	}
+	st, err := openJetStream(ctx, js, d.name, replicas)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("kv %q: %w", d.name, err)
+	}
+	d.serve(ctx, st)
+	return nil
+}
+
 // Get returns the value of key in bucket of caller's namespace: the Go
 // side of the store, for tests and benchmarks.
 func (d *Driver) Get(ctx context.Context, caller, bucket, key string) ([]byte, bool, error) {
@@ -254,7 +331,7 @@ func (d *Driver) Get(ctx context.Context, caller, bucket, key string) ([]byte, b
 	if err != nil {
 		return nil, false, err
 	}
-	return st.get(d.Namespace(caller), bucket, key)
+	return st.get(ctx, d.Namespace(caller), bucket, key)
 }
 
 // Set stores key in bucket of caller's namespace, returning once it is

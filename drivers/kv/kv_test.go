@@ -32,15 +32,24 @@ type node struct {
 	k   *kernel.Kernel
 	l   *linker.Linker
 	dir string // topology files
+
+	jetstream bool // its kv drivers say backend: jetstream (deploy adds it)
+	maxKey    int  // the backend's key limit
+	maxValue  int  // the backend's value limit
 }
 
 func newNode(t *testing.T, dataDir string) *node {
+	t.Helper()
+	return newNodeWith(t, dataDir, kv.New)
+}
+
+func newNodeWith(t *testing.T, dataDir string, factory kernel.DriverFactory) *node {
 	t.Helper()
 	cache, _ := os.UserCacheDir()
 	k, err := kernel.New(kernel.Config{
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		DataDir: dataDir,
-		Drivers: map[string]kernel.DriverFactory{kv.Kind: kv.New},
+		Drivers: map[string]kernel.DriverFactory{kv.Kind: factory},
 		// TestLoggingRateLimit counts every line.
 		EventBuffer: 1 << 14,
 		CacheDir:    filepath.Join(cache, "wbox", "test-compiled"),
@@ -59,7 +68,8 @@ func newNode(t *testing.T, dataDir string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &node{t: t, k: k, l: linker.New(linker.Options{Runtime: rt, Drivers: map[string]kernel.DriverFactory{kv.Kind: kv.New}}), dir: t.TempDir()}
+	return &node{t: t, k: k, l: linker.New(linker.Options{Runtime: rt, Drivers: map[string]kernel.DriverFactory{kv.Kind: factory}}), dir: t.TempDir(),
+		maxKey: kv.MaxKeyBytes, maxValue: kv.MaxValueBytes}
 }
 
 // deploy links a topology (PROBE stands for the kv-probe component's path)
@@ -67,6 +77,10 @@ func newNode(t *testing.T, dataDir string) *node {
 func (n *node) deploy(yaml string) error {
 	n.t.Helper()
 	yaml = strings.ReplaceAll(yaml, "PROBE", testcomponents.Path(n.t, "kv-probe"))
+	if n.jetstream {
+		yaml = strings.ReplaceAll(yaml, "{kind: kv}", "{kind: kv, backend: jetstream}")
+		yaml = strings.ReplaceAll(yaml, "    kind: kv\n", "    kind: kv\n    backend: jetstream\n")
+	}
 	path := filepath.Join(n.dir, "topology.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		n.t.Fatal(err)
@@ -141,8 +155,9 @@ arrows:
   - {from: app.wasi:keyvalue/batch, to: kv}
 `
 
-func TestStoreThroughKernel(t *testing.T) {
-	n := newNode(t, t.TempDir())
+func TestStoreThroughKernel(t *testing.T) { forBackends(t, testStoreThroughKernel) }
+
+func testStoreThroughKernel(t *testing.T, n *node) {
 	n.mustDeploy(oneBox)
 
 	if got := optString(n.call("app", "get", "b", "k")); got != "<none>" {
@@ -206,10 +221,10 @@ func TestStoreThroughKernel(t *testing.T) {
 	}
 
 	// Limits and bad identifiers.
-	if _, e := n.try("app", "set", "b", strings.Repeat("k", kv.MaxKeyBytes+1), "v"); !strings.Contains(e, "keys are at most 4096 bytes") {
+	if _, e := n.try("app", "set", "b", strings.Repeat("k", n.maxKey+1), "v"); !strings.Contains(e, fmt.Sprintf("keys are at most %d bytes", n.maxKey)) {
 		t.Fatalf("a long key: %q", e)
 	}
-	if _, e := n.try("app", "set", "b", "big", strings.Repeat("v", kv.MaxValueBytes+1)); !strings.Contains(e, "values are at most 1048576 bytes") {
+	if _, e := n.try("app", "set", "b", "big", strings.Repeat("v", n.maxValue+1)); !strings.Contains(e, fmt.Sprintf("values are at most %d bytes", n.maxValue)) {
 		t.Fatalf("a big value: %q", e)
 	}
 	if _, e := n.try("app", "get", "b", ""); !strings.Contains(e, "empty key") {
@@ -223,8 +238,9 @@ func TestStoreThroughKernel(t *testing.T) {
 	}
 }
 
-func TestNamespaces(t *testing.T) {
-	n := newNode(t, t.TempDir())
+func TestNamespaces(t *testing.T) { forBackends(t, testNamespaces) }
+
+func testNamespaces(t *testing.T, n *node) {
 	var arrows strings.Builder
 	for _, b := range []string{"alone", "other", "web", "worker"} {
 		for _, i := range []string{"store", "atomics", "batch"} {
@@ -283,8 +299,9 @@ arrows:
 	}
 }
 
-func TestAtomicsConcurrentCallers(t *testing.T) {
-	n := newNode(t, t.TempDir())
+func TestAtomicsConcurrentCallers(t *testing.T) { forBackends(t, testAtomicsConcurrentCallers) }
+
+func testAtomicsConcurrentCallers(t *testing.T, n *node) {
 	n.mustDeploy(strings.Replace(oneBox, "app: {component: PROBE}", "app: {component: PROBE, instances: 4}", 1))
 	const callers, each = 8, 40
 	var wg sync.WaitGroup
@@ -327,8 +344,9 @@ func TestAtomicsConcurrentCallers(t *testing.T) {
 	}
 }
 
-func TestCompareAndSwapConflict(t *testing.T) {
-	n := newNode(t, t.TempDir())
+func TestCompareAndSwapConflict(t *testing.T) { forBackends(t, testCompareAndSwapConflict) }
+
+func testCompareAndSwapConflict(t *testing.T, n *node) {
 	n.mustDeploy(oneBox)
 	n.call("app", "set", "b", "k", "original")
 	if got := n.call("app", "cas-race", "b", "k", "interloper", "mine"); got != "conflict current=interloper; swapped" {
@@ -531,8 +549,9 @@ func TestSettingsChangeRestartsOnSameFile(t *testing.T) {
 
 // Compare-and-swap loops from 8 callers on 4 instances lose no update: a
 // swap succeeds only over the value its cas saw.
-func TestCompareAndSwapConcurrentCallers(t *testing.T) {
-	n := newNode(t, t.TempDir())
+func TestCompareAndSwapConcurrentCallers(t *testing.T) { forBackends(t, testCompareAndSwapConcurrentCallers) }
+
+func testCompareAndSwapConcurrentCallers(t *testing.T, n *node) {
 	n.mustDeploy(strings.Replace(oneBox, "app: {component: PROBE}", "app: {component: PROBE, instances: 4}", 1))
 	const callers, each = 8, 15
 	var wg sync.WaitGroup
