@@ -48,7 +48,8 @@ type Bundle struct {
 
 // WriteOptions configure Write.
 type WriteOptions struct {
-	// Runtime loads the components to type-check the topology.
+	// Runtime loads the components to type-check the topology; nil means
+	// a runtime of Write's own.
 	Runtime *wasmhost.Runtime
 	// Drivers are the driver kinds the image has.
 	Drivers map[string]kernel.DriverFactory
@@ -66,6 +67,14 @@ func Write(ctx context.Context, topologyFile, dir string, opts WriteOptions) (*M
 	t, err := linker.ParseFile(topologyFile)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Runtime == nil {
+		rt, err := wasmhost.NewRuntime(ctx, wasmhost.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("type-checking runtime: %w", err)
+		}
+		defer rt.Close(ctx)
+		opts.Runtime = rt
 	}
 	store, err := privateStore(t, opts.StoreDir)
 	if err != nil {
