@@ -38,6 +38,7 @@ func commands() []command {
 		{"test", "test [DIR]", "build a box project and run its box.yaml tests", runTest},
 		{"bindgen", "bindgen --lang go|c WIT", "generate Go or C bindings for a WIT world", runBindgen},
 		{"dev", "dev [--data DIR] [PROJECT]", "run a box project, rebuilding and redeploying on change", runDev},
+		{"image", "image --board BOARD [--out DIR] FILE", "build an edge node image (TamaGo) of a topology", runImage},
 		{"certs", "certs ca|node [flags]", "make the cluster CA and node certificates for TLS", runCerts},
 		{"version", "version", "print the version", runVersion},
 	}
