@@ -127,8 +127,13 @@ func (p RestartPolicy) delay(n int) time.Duration {
 
 func (b *boxTask) taskName() string { return b.name }
 
-// generation is one start of a box: its instance pool, the worker
-// goroutines that own the instances, and the queue they serve.
+// generation is one start of a box: its instance pool, the queue of calls
+// waiting for an instance, and the goroutines that serve the queue.
+//
+// An instance is a token in idle: whoever takes it from there (a queue
+// server, or a caller on the fast path) is the only goroutine that may
+// enter it until it puts it back, so an instance is never entered
+// concurrently.
 type generation struct {
 	b       *boxTask
 	n       int
@@ -138,10 +143,16 @@ type generation struct {
 	queue   chan *request
 	max     int64
 	workers []*worker
+	// idle holds the tokens of the instances no call is running on.
+	idle chan *worker
 
 	inflight atomic.Int64
-	running  atomic.Int32
-	killed   atomic.Bool
+	// queued counts the calls in queue not yet on an instance: a caller
+	// takes an idle instance itself only when it is zero (FIFO).
+	queued atomic.Int64
+	// running counts the queue servers still running.
+	running atomic.Int32
+	killed  atomic.Bool
 
 	mu        sync.Mutex
 	ended     bool
@@ -153,8 +164,8 @@ type generation struct {
 
 	dead     chan struct{} // closed when waiting callers must give up
 	failed   chan struct{} // closed when it failed (for the supervisor)
-	stopOnce sync.Once     // sends the workers' stop sentinels
-	finished chan struct{} // closed when every worker exited
+	stopOnce sync.Once     // sends the queue servers' stop sentinels
+	finished chan struct{} // closed when the servers exited and the instances are closed
 }
 
 type request struct {
@@ -182,7 +193,7 @@ func (r *request) reply(res []any, err error) { r.done <- reply{res, err} }
 
 // Requests are pooled with their reply channel. A caller that got its
 // reply recycles the request; one that gave up (its context ended, or the
-// box failed) leaves it to the garbage collector, since the worker may
+// box failed) leaves it to the garbage collector, since a queue server may
 // still answer it.
 var reqPool = sync.Pool{New: func() any { return &request{done: make(chan reply, 1)} }}
 
@@ -192,8 +203,10 @@ func (r *request) recycle() {
 	reqPool.Put(r)
 }
 
-// worker owns one instance: only its goroutine calls into it, so an
-// instance is never entered concurrently.
+// worker is one instance of a generation and the state of the call
+// running on it (its deadline timer, its cancel). Only the goroutine that
+// holds its token (taken from generation.idle) touches inst, funcs and
+// hosts or calls serve.
 type worker struct {
 	g     *generation
 	slot  int
@@ -233,6 +246,7 @@ func (b *boxTask) startGen(ctx context.Context, routes *routing) (*generation, e
 		dead: make(chan struct{}), failed: make(chan struct{}), finished: make(chan struct{}),
 	}
 	g.workers = make([]*worker, n)
+	g.idle = make(chan *worker, n)
 	for i := range g.workers {
 		w := &worker{g: g, slot: i}
 		if err := w.instantiate(ctx, routes); err != nil {
@@ -246,10 +260,13 @@ func (b *boxTask) startGen(ctx context.Context, routes *routing) (*generation, e
 		}
 		g.workers[i] = w
 	}
-	g.running.Store(int32(n))
 	for _, w := range g.workers {
+		g.idle <- w
+	}
+	g.running.Store(int32(n))
+	for range n {
 		b.k.wg.Add(1)
-		go w.loop()
+		go g.serveQueue()
 	}
 	return g, nil
 }
@@ -292,32 +309,67 @@ func (w *worker) closeInstance() {
 	w.info.Store(nil)
 }
 
-func (w *worker) loop() {
-	g := w.g
+// serveQueue is one of the generation's queue servers (one per
+// instance): it takes the queued calls in order and runs each on the next
+// idle instance. A nil request is a stop sentinel: queued after the calls
+// already waiting, it stops the server once they are served (they fail at
+// once if the generation ended). The last server to stop closes the
+// instances once the calls running on them return their tokens.
+func (g *generation) serveQueue() {
 	defer func() {
-		if w.timer != nil {
-			w.timer.Stop()
-		}
-		w.closeInstance()
 		if g.running.Add(-1) == 0 {
-			close(g.finished)
+			g.closeInstances()
 		}
 		g.b.k.wg.Done()
 	}()
-	// One channel to wait on keeps the hand-off cheap. A nil request is a
-	// stop sentinel: queued after the calls already waiting, it stops the
-	// worker once they are served (they fail at once if the generation
-	// ended).
 	for req := range g.queue {
 		if req == nil {
 			return
 		}
-		w.serve(req)
+		w := <-g.idle
+		g.queued.Add(-1)
+		if renew, why := w.serve(req); renew {
+			w.replace(why)
+		}
+		g.idle <- w
 	}
 }
 
-// sentinels queues one stop sentinel per worker, once. The queue always has
-// room: calls in it never exceed max, and it holds max + workers.
+// runHere is the fast path: the caller's goroutine, holding w's token,
+// runs req on it, without a hand-off to a queue server. An instance to
+// replace is replaced in the background, so the caller does not wait for
+// it.
+func (g *generation) runHere(w *worker, req *request) reply {
+	if renew, why := w.serve(req); renew {
+		g.b.k.wg.Add(1)
+		go func() {
+			defer g.b.k.wg.Done()
+			w.replace(why)
+			g.idle <- w
+		}()
+	} else {
+		g.idle <- w
+	}
+	return <-req.done // serve answered it
+}
+
+// closeInstances takes every instance's token back, waiting for the
+// calls running on them, and closes the instances. No call can take one
+// afterwards.
+func (g *generation) closeInstances() {
+	for range g.workers {
+		w := <-g.idle
+		if w.timer != nil {
+			w.timer.Stop()
+		}
+		w.closeInstance()
+	}
+	close(g.finished)
+}
+
+// sentinels queues one stop sentinel per queue server, once. The queue
+// always has room: calls in it never exceed max, and it holds max +
+// servers.
 func (g *generation) sentinels() {
 	g.stopOnce.Do(func() {
 		for range g.workers {
@@ -377,35 +429,39 @@ func (w *worker) interrupt() {
 	w.mu.Unlock()
 }
 
-// serve runs one call on the worker's instance.
-func (w *worker) serve(req *request) {
+// serve runs one call on the worker's instance and answers it: the only
+// place a call enters an instance, for the queue servers and the fast
+// path alike. The goroutine calling it holds w's token. It reports whether
+// the instance must be renewed before its next call (replace(why): a call
+// left it unusable, why nil after every call of a fresh box).
+func (w *worker) serve(req *request) (renew bool, why *TaskError) {
 	g, b := w.g, w.g.b
 	defer g.inflight.Add(-1)
 	if g.killed.Load() {
 		req.reply(nil, g.deadErr(req.fn))
-		return
+		return false, nil
 	}
 	if err := req.ctx.Err(); err != nil {
 		req.reply(nil, &TaskError{Task: b.name, Func: req.fn, Kind: ErrCancelled, Err: err})
-		return
+		return false, nil
 	}
 	if w.inst == nil {
 		// The last replacement failed; the generation has failed already.
 		req.reply(nil, g.deadErr(req.fn))
-		return
+		return false, nil
 	}
 	f := w.funcs[req.fn]
 	if f == nil {
 		var err error
 		if f, err = w.inst.Func(req.fn); err != nil {
 			req.reply(nil, &TaskError{Task: b.name, Func: req.fn, Kind: ErrNoFunc, Err: err, detail: err.Error()})
-			return
+			return false, nil
 		}
 		w.funcs[req.fn] = f
 	}
 	if req.hc != nil && !req.state.CompareAndSwap(reqQueued, reqRunning) {
 		req.reply(nil, &TaskError{Task: b.name, Func: req.fn, Kind: ErrCancelled, detail: "the caller gave up before the call ran"})
-		return
+		return false, nil
 	}
 	ctx, cancel := context.WithCancelCause(withCaller(req.ctx, b.name))
 	w.mu.Lock()
@@ -431,23 +487,21 @@ func (w *worker) serve(req *request) {
 	cancel(nil)
 	if err == nil {
 		req.reply(res, nil)
-		if b.fresh {
-			w.replace(nil)
-		}
-		return
+		return b.fresh, nil
 	}
 	te, fail, replace := w.classify(req, err, timedOut, panicked)
 	if fail {
 		g.fail(te, func() { req.reply(nil, te) })
-		return
+		return false, nil
 	}
 	req.reply(nil, te)
 	switch {
 	case replace:
-		w.replace(te)
+		return true, te
 	case b.fresh:
-		w.replace(nil)
+		return true, nil
 	}
+	return false, nil
 }
 
 // callGuest calls f, turning a panic (a wasmhost bug) into an error.
@@ -498,6 +552,14 @@ func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te 
 			return te, true, false
 		}
 		return te, false, true
+	case req.ctx.Err() != nil && !timedOut:
+		// The caller gave up: whatever the guest was doing (a call
+		// through an arrow ends with the caller's context too) was cut
+		// short from outside.
+		te.Kind = ErrCancelled
+		te.Err = errors.Join(context.Cause(req.ctx), err)
+		te.detail = context.Cause(req.ctx).Error()
+		return te, false, broken
 	case errors.As(err, &ae):
 		te.Kind = ErrArrow
 		te.detail = ae.Error()
@@ -514,11 +576,6 @@ func (w *worker) classify(req *request, err error, timedOut, panicked bool) (te 
 		te.detail = fmt.Sprintf("ran longer than the call timeout of %s and was interrupted", g.timeout)
 		b.callFailed(te)
 		return te, true, false
-	case req.ctx.Err() != nil:
-		te.Kind = ErrCancelled
-		te.Err = errors.Join(context.Cause(req.ctx), err)
-		te.detail = context.Cause(req.ctx).Error()
-		return te, false, broken
 	case isTrap || broken:
 		b.traps.Add(1)
 		te.Kind = ErrTrap
@@ -750,6 +807,19 @@ func (b *boxTask) call1(ctx context.Context, fn string, args []any, hc *httpCall
 	}
 	req := reqPool.Get().(*request)
 	req.ctx, req.fn, req.args, req.hc = ctx, fn, args, hc
+	// The fast path: with no call waiting and an instance idle, run the
+	// call here. A fresh box renews its instance after every call, which
+	// its queue servers do while the caller is already answered.
+	if !b.fresh && g.queued.Load() == 0 {
+		select {
+		case w := <-g.idle:
+			r := g.runHere(w, req)
+			req.recycle()
+			return r.res, r.err
+		default:
+		}
+	}
+	g.queued.Add(1)
 	g.queue <- req // never blocks: inflight <= max = cap(queue)
 	// An HTTP request a worker runs holds the caller's ResponseWriter: wait
 	// for its reply (the guest is interrupted when the generation ends or

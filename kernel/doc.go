@@ -28,16 +28,23 @@
 //
 // # Boxes, instances and calls
 //
-// A box runs Instances instances of its component. Each instance is owned
-// by one worker goroutine, the only one that ever calls into it, so an
-// instance is never entered concurrently. Calls into a box wait in one FIFO
-// queue that all its workers serve; Limits.MaxInFlight bounds the calls
-// queued or running, and one more fails at once with ErrOverloaded. A call
-// runs with the caller's context plus the box's CallTimeout (enforced by a
-// timer per worker that cancels the call's context); the runtime closes a
-// guest whose context ends, so a runaway loop stops. Callers wait
-// on their reply, their context, and the end of the box's current
-// generation of instances, so a failing box releases its callers at once.
+// A box runs Instances instances of its component. An instance is a token
+// in a channel of idle instances: the goroutine that takes it is the only
+// one that calls into it until it puts it back, so an instance is never
+// entered concurrently. A call finding an instance idle and no call
+// waiting runs on the caller's own goroutine (the fast path: no hand-off);
+// otherwise it waits in the box's FIFO queue, served by one goroutine per
+// instance that runs each queued call on the next idle instance. Both run
+// the call through the same code (worker.serve). Limits.MaxInFlight
+// bounds the calls queued or running, and one more fails at once with
+// ErrOverloaded. A call runs with the caller's context plus the box's
+// CallTimeout (enforced by a timer per instance that cancels the call's
+// context); the runtime closes a guest whose context ends, so a runaway
+// loop stops. Queued callers wait on their reply, their context, and the
+// end of the box's current generation of instances, so a failing box
+// releases them at once. A caller running its call itself returns when
+// the guest notices the end of its context or of the generation (wazero
+// checks it at function calls and loop back-edges), not at once.
 //
 // Every call error is a *TaskError with one of the Err* kinds. Faults of the
 // box itself fail the box: a trap (ErrTrap), a deadline (ErrCallTimeout), a
@@ -101,31 +108,24 @@
 // It is a call like any other — FIFO queue, MaxInFlight (503), CallTimeout,
 // supervision (a trap answers 500 and restarts the box), call chain,
 // counters — except that it carries the ResponseWriter instead of Go
-// values: the worker that dequeues it creates the incoming-request and
-// response-outparam in its own instance's wasi:http host and streams the
-// guest's response. A caller whose request is running waits for it even
+// values: the goroutine that runs it (the caller's on the fast path)
+// creates the incoming-request and response-outparam in the instance's
+// own wasi:http host and streams the guest's response. A caller whose request is running waits for it even
 // when its context ends (the guest is interrupted), since the
 // ResponseWriter must not outlive ServeHTTP. The guest's flushes are
 // delayed by up to a millisecond, so a handler that finishes meanwhile
 // answers in one write.
 //
 // A box with BoxSpec.Fresh runs every call on a new instance: after
-// answering, the worker instantiates the next instance and closes the used
-// one, so the next call finds it ready. Unset, Fresh is detected:
+// answering, the queue server instantiates the next instance and closes
+// the used one, so the next call finds it ready (a fresh box takes no fast
+// path, so its callers never wait for that). Unset, Fresh is detected:
 // StarlingMonkey fetch handlers (componentize-js) serve one request per
 // instance (StarlingMonkey #247), recognized by StarlingMonkeyHTTP.
 //
 // Each call carries its chain of boxes in its context. A call into a box
 // already in the chain (A → B → A) fails at once with ErrReentrant instead
 // of deadlocking the single-threaded instance waiting for itself.
-//
-// TODO(perf): a call into a box costs two goroutine hand-offs (to the
-// worker and back), about half of an arrow call's overhead over a direct
-// wasmhost call (bench/kernel_test.go). Letting the caller's goroutine run
-// the call itself when an instance is idle (instances as tokens in a
-// channel, which keeps FIFO order for waiters) would remove them; it would
-// also mean a caller whose call is interrupted returns when the guest
-// notices, not at once.
 //
 // TODO(fused): between two component boxes on one node, lift the arguments
 // from the caller's memory and lower them straight into the callee's (as

@@ -86,8 +86,8 @@ const (
 // any other: it waits in the box's FIFO queue, counts against its
 // MaxInFlight, runs under its CallTimeout and supervision, is part of the
 // call chain in ctx and is counted in its Counters; the request's
-// resources are created in the instance that runs it (a worker's), with
-// its wasi:http host.
+// resources are created in the instance that runs it, with its
+// wasi:http host.
 //
 // A request whose body the client had not sent when the call timeout
 // expired fails with ErrCancelled (the client's fault): its instance is

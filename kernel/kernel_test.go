@@ -3,6 +3,7 @@ package kernel_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -226,6 +227,48 @@ func TestOverloaded(t *testing.T) {
 		}
 	}
 	if s := k.Snapshot().Boxes["w"]; s.Counters.Overloaded != 1 || s.Restarts != 0 || s.State != kernel.StateRunning {
+		t.Errorf("status %+v", s)
+	}
+}
+
+// Calls that had to wait are served in the order they came, and an idle
+// instance serves the next call on the caller's goroutine: the first call
+// takes the idle instance, four more queue behind it, and each reaches the
+// gate in turn (the gate's count is the order of arrival).
+func TestCallsKeepOrder(t *testing.T) {
+	g := newGate(1000)
+	k := newKernel(t, kernel.Config{Drivers: map[string]kernel.DriverFactory{"gate": gateDriver(g)}})
+	apply(t, k, kernel.Plan{
+		StartDrivers: []kernel.DriverSpec{{Name: "gate", Kind: "gate"}},
+		Start:        []kernel.BoxSpec{box(t, "w", "waiter", arrow(gateIface, "gate", gateIface))},
+	})
+	const n = 5
+	type result struct {
+		res []any
+		err error
+	}
+	var res [n]chan result
+	for i := range n {
+		res[i] = make(chan result, 1)
+		go func() {
+			r, err := k.Call(context.Background(), "w", run)
+			res[i] <- result{r, err}
+		}()
+		if i == 0 {
+			waitFor(t, "the first call at the gate", func() bool { return g.count() == 1 })
+		}
+		waitFor(t, fmt.Sprintf("%d calls in flight", i+1), func() bool { return inFlight(k, "w") == i+1 })
+	}
+	close(g.release)
+	for i := range n {
+		if r := <-res[i]; r.err != nil || len(r.res) != 1 || r.res[0] != uint32(i+1) {
+			t.Errorf("call %d reached the gate as %v (error %v), want %d", i+1, r.res, r.err, i+1)
+		}
+	}
+	if r := call(t, k, "w", run); r[0] != uint32(n+1) {
+		t.Errorf("a call into the idle box reached the gate as %v, want %d", r[0], n+1)
+	}
+	if s := k.Snapshot().Boxes["w"]; s.Counters.CallsIn != n+1 || s.Counters.InFlight != 0 || s.Restarts != 0 {
 		t.Errorf("status %+v", s)
 	}
 }
@@ -536,7 +579,8 @@ func TestCallErrors(t *testing.T) {
 	}
 }
 
-// A caller that gives up mid-call gets ErrCancelled at once; the instance it
+// A caller that gives up mid-call gets ErrCancelled as soon as the guest
+// notices (here: the gate returns on its context); the instance it
 // interrupted is replaced, and the box does not fail.
 func TestCallerCancels(t *testing.T) {
 	g := newGate(1000)

@@ -45,7 +45,7 @@ type BoxSpec struct {
 	// HTTP are the box's wasi:http grants (served when its component
 	// imports wasi:http/types or wasi:http/outgoing-handler 0.2.x).
 	HTTP HTTPGrants
-	// Fresh, when true, runs every call on a new instance: the worker
+	// Fresh, when true, runs every call on a new instance: the kernel
 	// closes the instance a call used and instantiates the next one right
 	// after answering, so it is ready before the next call. Nil means the
 	// kernel decides: true for a component built by componentize-js
