@@ -34,6 +34,10 @@ const DefaultLeaseTTL = 4 * time.Second
 // route URL: edge nodes (--leaf) run no JetStream, and a node alone has
 // one. On an external NATS (--nats), whose servers are not members, every
 // member counts.
+// Replicas is how many copies JetStream keeps of cluster state (see
+// replicas): the kv driver's backend jetstream keeps as many of its data.
+func (n *Node) Replicas() int { return n.replicas() }
+
 func (n *Node) replicas() int {
 	if n.cfg.Replicas > 0 {
 		return n.cfg.Replicas

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	httpdriver "github.com/wbox-dev/wbox/drivers/http"
+	"github.com/wbox-dev/wbox/drivers/kv"
 	tcpdriver "github.com/wbox-dev/wbox/drivers/tcp"
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/linker"
@@ -85,11 +86,13 @@ func (o *clusterOptions) enabled() bool {
 // allowed in topology names, so it never clashes).
 const remoteSuffix = "@remote"
 
-// driverPolicy says where a driver kind runs: on every node it may run on
-// (the stateless ingresses, HTTP and TCP: every node answers), or on one
-// node with the boxes bound to it (the others keep their data there).
-func driverPolicy(kind string) (every bool) {
-	return kind == httpdriver.Kind || kind == tcpdriver.Kind
+// driverPolicy says where a driver runs: on every node it may run on (the
+// stateless ingresses, HTTP and TCP: every node answers; and kv with
+// backend: jetstream, whose data is the cluster's), or on one node with
+// the boxes bound to it (the others keep their data there).
+func driverPolicy(d *linker.Driver) (every bool) {
+	return d.Kind == httpdriver.Kind || d.Kind == tcpdriver.Kind ||
+		d.Kind == kv.Kind && d.Settings["backend"] == kv.BackendJetStream
 }
 
 // targetsOf returns the boxes a driver calls (kernel.BoxCaller), asking its
@@ -484,11 +487,13 @@ func localSpec(spec *kernel.Spec, a *nodes.Assignment, me string, digests map[st
 // that runs on every node, with the ingress's pin and labels.
 func tasksOf(topo *linker.Topology, spec *kernel.Spec) []nodes.Task {
 	kinds := map[string]string{}
+	everywhere := map[string]bool{} // drivers on every node: a box bound to one needs not follow it
 	var ts []nodes.Task
 	calledBy := map[string][]*linker.Driver{}
 	for _, d := range topo.Drivers {
 		kinds[d.Name] = d.Kind
-		ts = append(ts, nodes.Task{Name: d.Name, Driver: d.Kind, Node: d.Placement.Node, Labels: d.Placement.Labels, Every: driverPolicy(d.Kind)})
+		everywhere[d.Name] = driverPolicy(d)
+		ts = append(ts, nodes.Task{Name: d.Name, Driver: d.Kind, Node: d.Placement.Node, Labels: d.Placement.Labels, Every: driverPolicy(d)})
 		for _, box := range targetsOf(d) {
 			calledBy[box] = append(calledBy[box], d)
 		}
@@ -496,7 +501,7 @@ func tasksOf(topo *linker.Topology, spec *kernel.Spec) []nodes.Task {
 	arrows := map[string][]string{}
 	for _, b := range spec.Boxes {
 		for _, a := range b.Arrows {
-			if _, ok := kinds[a.Target]; ok && !slices.Contains(arrows[b.Name], a.Target) {
+			if _, ok := kinds[a.Target]; ok && !everywhere[a.Target] && !slices.Contains(arrows[b.Name], a.Target) {
 				arrows[b.Name] = append(arrows[b.Name], a.Target)
 			}
 		}
@@ -505,7 +510,7 @@ func tasksOf(topo *linker.Topology, spec *kernel.Spec) []nodes.Task {
 	for _, b := range topo.Boxes {
 		t := nodes.Task{Name: b.Name, Instances: b.Instances, Node: b.Placement.Node, Labels: maps.Clone(b.Placement.Labels), With: arrows[b.Name]}
 		for _, d := range calledBy[b.Name] {
-			if !driverPolicy(d.Kind) {
+			if !driverPolicy(d) {
 				if !slices.Contains(t.With, d.Name) {
 					t.With = append(t.With, d.Name)
 				}

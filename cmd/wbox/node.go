@@ -50,6 +50,16 @@ func drivers() map[string]kernel.DriverFactory {
 	return map[string]kernel.DriverFactory{kv.Kind: kv.New, blob.Kind: blob.New, tcpdriver.Kind: tcpdriver.New, httpdriver.Kind: httpdriver.Factory}
 }
 
+// linkerDrivers are the kinds a topology may name: drivers(), with the
+// cluster's kv factory (it knows backend: jetstream) from extra.
+func linkerDrivers(extra map[string]kernel.DriverFactory) map[string]kernel.DriverFactory {
+	ds := drivers()
+	if f, ok := extra[kv.Kind]; ok {
+		ds[kv.Kind] = f
+	}
+	return ds
+}
+
 // compiledDir is where a node with data directory dataDir caches compiled
 // machine code (see the layout above).
 func compiledDir(dataDir string) string {
@@ -113,7 +123,7 @@ func newNode(ctx context.Context, dataDir string, log *slog.Logger, extra map[st
 		log:      log,
 		rt:       rt,
 		k:        k,
-		l:        linker.New(linker.Options{Runtime: rt, Drivers: drivers(), StoreDir: filepath.Join(dataDir, "store")}),
+		l:        linker.New(linker.Options{Runtime: rt, Drivers: linkerDrivers(extra), StoreDir: filepath.Join(dataDir, "store")}),
 		started:  time.Now(),
 		rates:    newRates(),
 		shutdown: make(chan struct{}),

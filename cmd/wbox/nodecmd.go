@@ -21,6 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wbox-dev/wbox/drivers/kv"
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/linker"
 	"github.com/wbox-dev/wbox/nodes"
@@ -107,7 +108,9 @@ func runNodeIn(ctx context.Context, data, file string, co *clusterOptions, log *
 			ln.Close()
 			return err
 		}
-		extra = map[string]kernel.DriverFactory{nodes.RemoteKind: c.remoteDriver}
+		extra = map[string]kernel.DriverFactory{nodes.RemoteKind: c.remoteDriver,
+			// backend: jetstream keeps a kv driver's data in the cluster.
+			kv.Kind: kv.NewFactory(kv.Options{JetStream: c.nn.JetStream, Replicas: c.nn.Replicas})}
 	}
 	n, err := newNode(ctx, data, log, extra)
 	if err != nil {

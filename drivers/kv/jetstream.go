@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -26,8 +28,17 @@ const MaxJetStreamValueBytes = MaxValueBytes - 8<<10
 // wbox_kv_<driver>. A wasi:keyvalue key k in bucket b of namespace ns is
 // the JetStream key E(ns).E(b).E(k), E being unpadded base64url, so any
 // bytes fit the keys JetStream allows ([-/_=.a-zA-Z0-9]).
+//
+// Reads and writes go to the bucket's stream directly: a read takes the
+// key's last message (value and revision, or a delete marker); a write is
+// a message with the expected last revision of its key and a message ID,
+// so that a write retried while JetStream elects a new stream leader (a
+// node died) is stored once (the stream's duplicate window is 2 minutes).
 type jsStore struct {
-	kv jetstream.KeyValue
+	kv     jetstream.KeyValue
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	subj   string // "$KV.<bucket>."
 }
 
 // jsBucketName is the JetStream bucket of driver name: JetStream bucket
@@ -54,7 +65,11 @@ func openJetStream(ctx context.Context, js jetstream.JetStream, driver string, r
 	if err != nil {
 		return nil, fmt.Errorf("JetStream bucket %s: %w", name, err)
 	}
-	return &jsStore{kv: kv}, nil
+	stream, err := js.Stream(ctx, "KV_"+name)
+	if err != nil {
+		return nil, fmt.Errorf("JetStream bucket %s: its stream: %w", name, err)
+	}
+	return &jsStore{kv: kv, js: js, stream: stream, subj: "$KV." + name + "."}, nil
 }
 
 var enc = base64.RawURLEncoding
@@ -63,7 +78,9 @@ func jsPrefix(ns, bucket string) string {
 	return enc.EncodeToString([]byte(ns)) + "." + enc.EncodeToString([]byte(bucket)) + "."
 }
 
-func jsKey(ns, bucket, key string) string { return jsPrefix(ns, bucket) + enc.EncodeToString([]byte(key)) }
+func jsKey(ns, bucket, key string) string {
+	return jsPrefix(ns, bucket) + enc.EncodeToString([]byte(key))
+}
 
 func checkJSKey(key string) error {
 	if err := checkKey(key); err != nil {
@@ -90,31 +107,80 @@ func conflict(err error) bool {
 		errors.As(err, &api) && (api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
-// entry returns key's value and revision (had false when absent).
+// transient reports whether err may pass by itself: no stream leader for
+// a moment (a node died and JetStream elects another), a timeout.
+func transient(err error) bool {
+	var api *jetstream.APIError
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &api) && (api.Code == 503)
+}
+
+// retrying runs f again while it fails transiently, until ctx ends.
+func retrying[T any](ctx context.Context, f func(ctx context.Context) (T, error)) (T, error) {
+	wait := 50 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		v, err := f(actx)
+		cancel()
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			if err != nil && ctx.Err() != nil {
+				err = fmt.Errorf("%w (JetStream: %v)", ctx.Err(), err)
+			}
+			return v, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// entry returns key's value and revision (had false when absent; rev is
+// then its delete marker's, or 0 if it never existed).
 func (s *jsStore) entry(ctx context.Context, k string) (casState, error) {
-	e, err := s.kv.Get(ctx, k)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+	m, err := retrying(ctx, func(ctx context.Context) (*jetstream.RawStreamMsg, error) {
+		return s.stream.GetLastMsgForSubject(ctx, s.subj+k)
+	})
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return casState{}, nil
 	}
 	if err != nil {
 		return casState{}, err
 	}
-	v := e.Value()
+	if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+		return casState{rev: m.Sequence}, nil
+	}
+	v := m.Data
 	if v == nil {
 		v = []byte{}
 	}
-	return casState{had: true, val: v, rev: e.Revision()}, nil
+	return casState{had: true, val: v, rev: m.Sequence}, nil
 }
 
-// write stores val under k if k is still as seen (absent, or at seen.rev).
-func (s *jsStore) write(ctx context.Context, k string, seen casState, val []byte) error {
-	var err error
-	if seen.had {
-		_, err = s.kv.Update(ctx, k, val, seen.rev)
-	} else {
-		_, err = s.kv.Create(ctx, k, val)
-	}
+// publish stores a message for key k (a value, or a delete marker when del)
+// expecting k's last revision to be rev (any when rev < 0), retried with
+// one message ID while JetStream is electing.
+func (s *jsStore) publish(ctx context.Context, k string, val []byte, del bool, rev int64) error {
+	id := nats.NewInbox() // (a unique name)
+	_, err := retrying(ctx, func(ctx context.Context) (*jetstream.PubAck, error) {
+		m := &nats.Msg{Subject: s.subj + k, Data: val, Header: nats.Header{}}
+		if del {
+			m.Header.Set("KV-Operation", "DEL")
+		}
+		opts := []jetstream.PublishOpt{jetstream.WithMsgID(id)}
+		if rev >= 0 {
+			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(uint64(rev)))
+		}
+		return s.js.PublishMsg(ctx, m, opts...)
+	})
 	return err
+}
+
+// write stores val under k if k is still as seen (at seen.rev).
+func (s *jsStore) write(ctx context.Context, k string, seen casState, val []byte) error {
+	return s.publish(ctx, k, val, false, int64(seen.rev))
 }
 
 func (s *jsStore) get(ctx context.Context, ns, bucket, key string) ([]byte, bool, error) {
@@ -137,8 +203,7 @@ func (s *jsStore) set(ctx context.Context, ns, bucket, key string, val []byte) e
 	if err := checkJSValue(val); err != nil {
 		return err
 	}
-	_, err := s.kv.Put(ctx, jsKey(ns, bucket, key), val)
-	return err
+	return s.publish(ctx, jsKey(ns, bucket, key), val, false, -1)
 }
 
 // delete removes key, reporting whether it was there: it deletes the
@@ -153,7 +218,7 @@ func (s *jsStore) delete(ctx context.Context, ns, bucket, key string) (bool, err
 		if err != nil || !c.had {
 			return false, err
 		}
-		err = s.kv.Delete(ctx, k, jetstream.LastRevision(c.rev))
+		err = s.publish(ctx, k, nil, true, int64(c.rev))
 		if err == nil {
 			return true, nil
 		}
@@ -283,7 +348,9 @@ func (s *jsStore) deleteMany(ctx context.Context, ns, bucket string, keys []stri
 // bbolt's does.
 func (s *jsStore) listKeys(ctx context.Context, ns, bucket, cursor string) ([]string, string, error) {
 	prefix := jsPrefix(ns, bucket)
-	lister, err := s.kv.ListKeysFiltered(ctx, prefix+">")
+	lister, err := retrying(ctx, func(context.Context) (jetstream.KeyLister, error) {
+		return s.kv.ListKeysFiltered(ctx, prefix+">") // (the lister lives on in ctx)
+	})
 	if err != nil {
 		return nil, "", err
 	}
