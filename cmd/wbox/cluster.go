@@ -44,10 +44,12 @@ import (
 //     native task of kind nodes.RemoteKind named BOX@remote, and the arrow
 //     is pointed at it.
 //
-// Drivers by kind (driverPolicy): the HTTP ingress runs on every node it
-// may run on (so it answers on every node); every other driver keeps state
-// where it runs (kv's file, blob's files) and runs on one node, and the
-// boxes with arrows to it run beside it.
+// Drivers by kind (driverPolicy): the HTTP and TCP ingresses run on every
+// node they may run on (so they answer on every node), and so does a kv
+// driver with backend: jetstream (its data is the cluster's; the boxes
+// bound to it run anywhere); every other driver keeps state where it runs
+// (kv's file, blob's files) and runs on one node, and the boxes with
+// arrows to it run beside it.
 //
 // A node that (re)starts runs nothing until it has read the assignment,
 // and runs only what it assigns to it: a node back from the dead does not

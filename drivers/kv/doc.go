@@ -1,6 +1,6 @@
 // Package kv is wbox's key-value driver: a kernel.Native task keeping its
 // data in one bbolt database (go.etcd.io/bbolt) in the driver's data
-// directory, and exporting
+// directory, or in a cluster's JetStream (below), and exporting
 //
 //   - wasi:keyvalue/store, atomics and batch @0.2.0-draft2, the standard
 //     interfaces (WIT in wit/deps/wasi-keyvalue);
@@ -51,6 +51,23 @@
 // Limits: keys up to MaxKeyBytes, values up to MaxValueBytes, batches up
 // to MaxBatchKeys keys; larger ones fail with an error naming the limit.
 //
-// The driver owns its database file and nothing else; it must not import
-// the linker or nodes.
+// # Backend jetstream
+//
+// The setting backend: jetstream (jetstream.go) keeps the data in a
+// JetStream key-value bucket, wbox_kv_<driver>, so that the driver can run
+// on every node of a cluster and a box that moves after a failover reads
+// the same data. The JetStream handle comes from the node through
+// NewFactory(Options{JetStream, Replicas}) (cmd/wbox registers it on
+// cluster nodes); New, the factory of a node alone, refuses the setting.
+// A key K of bucket B in namespace NS is the JetStream key
+// E(NS).E(B).E(K), E being unpadded base64url. Reads take a key's last
+// message from the bucket's stream; writes publish with the key's expected
+// revision and a message ID, retried while JetStream elects a stream
+// leader. So increment and cas are revision-checked (A → B → A is a
+// conflict here); batches are loops. Keys are limited to
+// MaxJetStreamKeyBytes (they travel in a NATS subject), values to
+// MaxJetStreamValueBytes.
+//
+// The driver owns its database file (or its JetStream bucket) and nothing
+// else; it must not import the linker or nodes.
 package kv
