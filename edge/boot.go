@@ -24,6 +24,9 @@ type BootOptions struct {
 	// DataDir is where the bundle is unpacked and the kernel keeps its
 	// data (the in-memory file system under TamaGo).
 	DataDir string
+	// Compiler runs boxes on wazero's compiler instead of its interpreter:
+	// for comparisons on Linux (bench/edge_test.go); TamaGo has no compiler.
+	Compiler bool
 }
 
 // Node is a kernel running a bundle's topology.
@@ -61,7 +64,7 @@ func Boot(ctx context.Context, fsys fs.FS, opts BootOptions) (*Node, error) {
 	}
 	// Components load into an interpreter runtime of our own; it is
 	// interruptible, so call timeouts stop a runaway box.
-	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Config{Interpreter: true, Interruptible: true, Logger: log})
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Config{Interpreter: !opts.Compiler, Interruptible: true, Logger: log})
 	if err != nil {
 		k.Close(ctx)
 		return nil, fmt.Errorf("starting the wazero interpreter: %w", err)
