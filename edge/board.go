@@ -68,17 +68,17 @@ type Toolchain struct {
 var ErrNoToolchain = fmt.Errorf("no Go toolchain for GOOS=tamago (tamago-go)")
 
 // ToolchainHelp says how to get the tamago-go toolchain.
-const ToolchainHelp = "get tamago-go " + TamagoVersion + ": `go install github.com/usbarmory/tamago/cmd/tamago@" + TamagoVersion +
-	"` (it clones and builds github.com/usbarmory/tamago-go), or build https://github.com/usbarmory/tamago-go (branch latest) and set TAMAGO=/path/to/tamago-go/bin/go"
+const ToolchainHelp = "get tamago-go for tamago " + TamagoVersion + ": `go install github.com/usbarmory/tamago/cmd/tamago@" + TamagoVersion +
+	"` puts a `tamago` command on PATH that downloads and builds github.com/usbarmory/tamago-go on first use and runs it as go; or build tamago-go yourself (cd src && ./all.bash) and set TAMAGO=/path/to/tamago-go/bin/go"
 
 // FindToolchain looks for a go command that builds GOOS=tamago: $TAMAGO,
-// then tamago-go and go on PATH. Mainline Go has no GOOS=tamago.
+// then tamago-go, tamago (cmd/tamago) and go on PATH. Mainline Go has no GOOS=tamago.
 func FindToolchain() (*Toolchain, error) {
 	var candidates, tried []string
 	if t := os.Getenv("TAMAGO"); t != "" {
 		candidates = append(candidates, t)
 	}
-	for _, n := range []string{"tamago-go", "go"} {
+	for _, n := range []string{"tamago-go", "tamago", "go"} {
 		if p, err := exec.LookPath(n); err == nil {
 			candidates = append(candidates, p)
 		}
