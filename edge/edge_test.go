@@ -22,6 +22,7 @@ import (
 	tcpdriver "github.com/wbox-dev/wbox/drivers/tcp"
 	"github.com/wbox-dev/wbox/internal/testcomponents"
 	"github.com/wbox-dev/wbox/kernel"
+	"github.com/wbox-dev/wbox/linker"
 	"github.com/wbox-dev/wbox/wasmhost"
 )
 
@@ -240,5 +241,39 @@ func TestBoardNamed(t *testing.T) {
 		if _, err := BoardNamed(tc.name); err == nil || err.Error() != tc.want {
 			t.Errorf("BoardNamed(%q) = %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// A box's preopened directories travel in the bundle too, and the
+// unpacked topology grants the unpacked copy.
+func TestBundleWASIDirs(t *testing.T) {
+	greeter, _ := filepath.Abs(testcomponents.Path(t, "hello-greeter"))
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "data", "sub"), 0o755)
+	os.WriteFile(filepath.Join(src, "data", "sub", "a.txt"), []byte("hello"), 0o644)
+	topo := filepath.Join(src, "topology.yaml")
+	os.WriteFile(topo, []byte("boxes:\n  greeter:\n    component: "+greeter+"\n    wasi:\n      dirs:\n        - {host: ./data, guest: /data, readonly: true}\n"), 0o644)
+	dir, m := writeBundle(t, topo, imageDrivers())
+	if _, ok := m.Files["dirs/box-greeter-0/sub/a.txt"]; !ok {
+		t.Fatalf("bundle files %v lack the box's directory", m.Files)
+	}
+	b, err := Open(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unpacked := t.TempDir()
+	file, err := b.Unpack(unpacked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := linker.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tp.Boxes[0].WASI.Dirs[0].HostDir, filepath.Join(unpacked, "dirs", "box-greeter-0"); got != want {
+		t.Errorf("unpacked grant's host dir = %s, want %s", got, want)
+	}
+	if data, err := os.ReadFile(filepath.Join(unpacked, "dirs", "box-greeter-0", "sub", "a.txt")); string(data) != "hello" {
+		t.Errorf("unpacked a.txt = %q, %v", data, err)
 	}
 }
