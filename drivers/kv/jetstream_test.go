@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/wbox-dev/wbox/drivers/kv"
 	"github.com/wbox-dev/wbox/kernel"
+	"github.com/wbox-dev/wbox/wasmhost/value"
 )
 
 // forBackends runs test against a node whose kv drivers keep their data in
@@ -63,7 +65,8 @@ func newJetStreamNode(t *testing.T) *node {
 }
 
 // Two kernels (two nodes) with their own kv drivers on one JetStream bucket
-// see one store: what a box that moves after a failover reads.
+// see one store: what a box that moves after a failover reads; increments
+// from both at once lose nothing.
 func TestJetStreamSharedAcrossKernels(t *testing.T) {
 	js := startJetStream(t)
 	a := newNodeWith(t, t.TempDir(), jetStreamFactory(js))
@@ -74,6 +77,36 @@ func TestJetStreamSharedAcrossKernels(t *testing.T) {
 	a.call("app", "incr", "b", "hits", int64(5))
 	if got := b.call("app", "incr", "b", "hits", int64(1)).(int64); got != 6 {
 		t.Fatalf("the other node's increment = %d, want 6", got)
+	}
+	// 8 callers, half on each node, increment one key: none is lost.
+	const callers, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, callers*each)
+	for i := range callers {
+		n := []*node{a, b}[i%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				res, err := n.k.Call(ctx, "app", "wbox:kv-probe/probe@0.1.0#incr", "b", "hits", int64(1))
+				cancel()
+				if err == nil && res[0].(value.Variant).Case != 0 {
+					err = fmt.Errorf("%v", res[0].(value.Variant).Value)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := optString(a.call("app", "get", "b", "hits")); got != fmt.Sprint(6+callers*each) {
+		t.Fatalf("after %d increments from two nodes: %q, want %d", callers*each, got, 6+callers*each)
 	}
 	a.call("app", "set", "b", "we/ird key.*>", "x")
 	if got := optString(b.call("app", "get", "b", "we/ird key.*>")); got != "x" {
