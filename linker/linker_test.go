@@ -351,7 +351,7 @@ func TestLinkErrors(t *testing.T) {
 			name: "bad driver setting",
 			edit: func(s string) string { return strings.Replace(s, "kind: kv", "kind: kv\n    flie: x.json", 1) },
 			want: []string{
-				`topology.yaml:9:3: driver "kv" (kind kv): unknown setting "flie" (kv knows: file, namespaces)`,
+				`topology.yaml:9:3: driver "kv" (kind kv): unknown setting "flie" (kv knows: backend, file, namespaces)`,
 			},
 		},
 		{
