@@ -55,17 +55,31 @@ func jsBucketName(driver string) string {
 
 func openJetStream(ctx context.Context, js jetstream.JetStream, driver string, replicas int) (*jsStore, error) {
 	name := jsBucketName(driver)
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      name,
-		Description: "wbox kv driver " + driver,
-		History:     1,
-		Replicas:    max(1, replicas),
-		Storage:     jetstream.FileStorage,
+	// Every node's driver opens the bucket: the first creates it. Create
+	// only, as the cluster's own state: never shrink an existing bucket
+	// (a node may count fewer servers than the one that created it).
+	kv, err := retrying(ctx, func(ctx context.Context) (jetstream.KeyValue, error) {
+		for {
+			kv, err := js.KeyValue(ctx, name)
+			if !errors.Is(err, jetstream.ErrBucketNotFound) {
+				return kv, err
+			}
+			kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+				Bucket:      name,
+				Description: "wbox kv driver " + driver,
+				History:     1,
+				Replicas:    max(1, replicas),
+				Storage:     jetstream.FileStorage,
+			})
+			if !errors.Is(err, jetstream.ErrBucketExists) {
+				return kv, err
+			}
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("JetStream bucket %s: %w", name, err)
 	}
-	stream, err := js.Stream(ctx, "KV_"+name)
+	stream, err := retrying(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, "KV_"+name) })
 	if err != nil {
 		return nil, fmt.Errorf("JetStream bucket %s: its stream: %w", name, err)
 	}
