@@ -109,9 +109,10 @@ arrows:
 	if got != "ok(some(\"7\"))\n" {
 		t.Fatalf("the count after the failover = %q, want 7", got)
 	}
-	if p := placedOn(caller.status(), "app"); len(p) != 1 || p[0] == where {
-		t.Errorf("app placed on %v after %s died", p, where)
-	}
+	waitUntil(t, 15*time.Second, "the reconciler to place app on a survivor", func() bool {
+		p := placedOn(caller.status(), "app")
+		return len(p) == 1 && p[0] != where
+	})
 	if got := caller.e.ok("invoke", "app", "incr", `"b"`, `"n"`, "1"); got != "ok(8)\n" {
 		t.Errorf("incr after the failover = %q", got)
 	}
