@@ -549,7 +549,9 @@ func TestSettingsChangeRestartsOnSameFile(t *testing.T) {
 
 // Compare-and-swap loops from 8 callers on 4 instances lose no update: a
 // swap succeeds only over the value its cas saw.
-func TestCompareAndSwapConcurrentCallers(t *testing.T) { forBackends(t, testCompareAndSwapConcurrentCallers) }
+func TestCompareAndSwapConcurrentCallers(t *testing.T) {
+	forBackends(t, testCompareAndSwapConcurrentCallers)
+}
 
 func testCompareAndSwapConcurrentCallers(t *testing.T, n *node) {
 	n.mustDeploy(strings.Replace(oneBox, "app: {component: PROBE}", "app: {component: PROBE, instances: 4}", 1))
