@@ -10,7 +10,7 @@ import (
 func TestParseTarget(t *testing.T) {
 	for _, tc := range []struct {
 		target, accept, path string
-		asJSON             bool
+		asJSON               bool
 	}{
 		{"/", "", "/", false},
 		{"", "", "/", false},
