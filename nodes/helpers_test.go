@@ -9,18 +9,12 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/wbox-dev/wbox/internal/testnats"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// nats-server 2.12.1: the JetStream meta group of a clustered
-		// server that never saw a route (a seed alone, or one refused)
-		// returns from raft.run before its write-ahead log is stopped, so
-		// the log's flusher (and the access-time ticker it registered)
-		// outlive Shutdown. Nothing of ours.
-		goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server.(*fileStore).flushStreamStateLoop"),
-		goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server/ats.Register.func1"),
-	)
+	goleak.VerifyTestMain(m, testnats.LeakOptions...)
 }
 
 // testLogger discards logs unless WBOX_TEST_LOG is set.

@@ -21,13 +21,14 @@ import (
 	httpdriver "github.com/wbox-dev/wbox/drivers/http"
 	"github.com/wbox-dev/wbox/drivers/kv"
 	"github.com/wbox-dev/wbox/internal/testcomponents"
+	"github.com/wbox-dev/wbox/internal/testnats"
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/nodes"
 	"github.com/wbox-dev/wbox/observe"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, testnats.LeakOptions...)
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

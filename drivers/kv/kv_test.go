@@ -16,13 +16,14 @@ import (
 
 	"github.com/wbox-dev/wbox/drivers/kv"
 	"github.com/wbox-dev/wbox/internal/testcomponents"
+	"github.com/wbox-dev/wbox/internal/testnats"
 	"github.com/wbox-dev/wbox/kernel"
 	"github.com/wbox-dev/wbox/linker"
 	"github.com/wbox-dev/wbox/wasmhost/value"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, testnats.LeakOptions...)
 }
 
 // node is a kernel with the kv driver kind and a linker, running the
