@@ -152,11 +152,19 @@ func (h *Host) ServeWith(ctx context.Context, w http.ResponseWriter, r *http.Req
 	// A read of the body or a write of the response blocked on the client
 	// ends with ctx (the guest's call deadline, the client gone).
 	unblock := func() { ex.rc.SetReadDeadline(time.Now()) }
+	// The ResponseWriter is off limits once ServeWith returns (HTTP/2
+	// reuses it): a deadline being set when ctx ends is waited for.
+	unblocked := make(chan struct{})
 	stopAfter := context.AfterFunc(ctx, func() {
+		defer close(unblocked)
 		unblock()
 		ex.rc.SetWriteDeadline(time.Now())
 	})
-	defer stopAfter()
+	defer func() {
+		if !stopAfter() { // it had started
+			<-unblocked
+		}
+	}()
 
 	src := newBodySource(h, body, func() http.Header { return r.Trailer }, ex.bodyErr)
 	src.stop = unblock
